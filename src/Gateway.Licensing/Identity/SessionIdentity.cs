@@ -1,0 +1,50 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Gateway.Licensing.Identity;
+
+/// <summary>
+/// (tenant, user, client kind, device): the four values that make one session (SPEC §2). The same
+/// four values are the same session whatever token carried them.
+/// </summary>
+public readonly record struct SessionIdentity(string Tenant, string User, ClientKind ClientKind, string Device)
+{
+    /// <summary>Length of <see cref="ComputeSessionId"/>'s result: 16 bytes in unpadded base64url.</summary>
+    public const int SessionIdLength = 22;
+
+    /// <summary>
+    /// The session id: a hash of the identity, so every replica derives the same id without asking the
+    /// store, and the id reveals nothing of the user or device. Opaque and URL-safe.
+    /// </summary>
+    public string ComputeSessionId()
+    {
+        // Tenant ≤ 64, user and device ≤ 128 ASCII chars: the input always fits on the stack.
+        Span<byte> input = stackalloc byte[Tenant.Length + User.Length + Device.Length + 4];
+        var written = Encoding.ASCII.GetBytes(Tenant, input);
+        input[written++] = 0;
+        written += Encoding.ASCII.GetBytes(User, input[written..]);
+        input[written++] = 0;
+        input[written++] = (byte)('0' + (int)ClientKind);
+        input[written++] = 0;
+        written += Encoding.ASCII.GetBytes(Device, input[written..]);
+
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(input[..written], hash);
+        return Base64UrlEncode(hash[..16]);
+    }
+
+    private static string Base64UrlEncode(ReadOnlySpan<byte> bytes) =>
+        System.Buffers.Text.Base64Url.EncodeToString(bytes);
+
+    /// <summary>Whether <paramref name="value"/> has the shape of a session id (used to 404 malformed ids early).</summary>
+    public static bool IsWellFormedSessionId(ReadOnlySpan<char> value)
+    {
+        if (value.Length != SessionIdLength) return false;
+        foreach (var c in value)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_')) return false;
+        }
+        return true;
+    }
+}

@@ -1,0 +1,114 @@
+using Gateway.Licensing.Rules;
+
+namespace Gateway.Licensing.Options;
+
+/// <summary>The <c>Licensing</c> configuration section (SPEC §7).</summary>
+public sealed class LicensingOptions
+{
+    public const string SectionName = "Licensing";
+
+    /// <summary>The device sources used when <see cref="DeviceSources"/> is not configured.</summary>
+    public static readonly IReadOnlyList<string> DefaultDeviceSources =
+        ["claim:did", "header:X-Device-Id", "claim:sid", "cookie:seat-device", "fingerprint"];
+
+    /// <summary>Claim names for tenant, user, client id and role.</summary>
+    public ClaimOptions Claims { get; set; } = new();
+
+    /// <summary>Tenant used when the token has no tenant claim. Default: none (such tokens get 403 <c>identity-incomplete</c>).</summary>
+    public string? DefaultTenant { get; set; }
+
+    /// <summary>
+    /// Ordered sources of the device id; the first that yields a value wins. A configured list replaces
+    /// the default (<see cref="DefaultDeviceSources"/>) rather than appending to it.
+    /// </summary>
+    public string[]? DeviceSources { get; set; }
+
+    /// <summary>What a newcomer gets when the tenant is at its cap. Default: <see cref="AtCapacityBehavior.PreemptBorrowed"/>.</summary>
+    public AtCapacityBehavior AtCapacity { get; set; } = AtCapacityBehavior.PreemptBorrowed;
+
+    /// <summary>Whether a user seen for the first time is activated while a seat is free. Default: false.</summary>
+    public bool AutoActivate { get; set; }
+
+    /// <summary>Outage policy (SPEC §8). Default: <see cref="StoreUnavailableBehavior.KeepAdmitted"/>.</summary>
+    public StoreUnavailableBehavior StoreUnavailable { get; set; } = StoreUnavailableBehavior.KeepAdmitted;
+
+    /// <summary>Sliding idle timeout of a session. Default: 00:20:00; at least 1 second.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(20);
+
+    /// <summary>
+    /// How often a live session's stored expiry is refreshed. Default: <see cref="IdleTimeout"/> / 20;
+    /// always less than <see cref="IdleTimeout"/>.
+    /// </summary>
+    public TimeSpan? TouchInterval { get; set; }
+
+    /// <summary>Absolute lifetime of a service (client-credentials) session. Default: 01:00:00.</summary>
+    public TimeSpan ServiceSessionLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Path under which the gateway answers its own routes. Default: <c>/_licensing</c>.</summary>
+    public string ManagementPath { get; set; } = "/_licensing";
+
+    /// <summary>When set, tenant routes, metrics and OpenAPI are served only on this port. Default: none.</summary>
+    public int? ManagementPort { get; set; }
+
+    /// <summary>Metrics exposure.</summary>
+    public MetricsOptions Metrics { get; set; } = new();
+
+    /// <summary>The embedded store used when <c>ConnectionStrings:Redis</c> is empty.</summary>
+    public EmbeddedStoreOptions Embedded { get; set; } = new();
+
+    /// <summary>How many audit entries each tenant keeps (newest first). Default: 10000.</summary>
+    public int AuditCapacity { get; set; } = 10_000;
+
+    /// <summary>How often the background sweep ends expired sessions of every tenant. Default: 00:00:05.</summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Plans seeded from configuration, by tenant id; such plans are managed by configuration.</summary>
+    public Dictionary<string, TenantPlanOptions> Tenants { get; set; } = new(StringComparer.Ordinal);
+
+    public IReadOnlyList<string> EffectiveDeviceSources => DeviceSources is { Length: > 0 } configured ? configured : DefaultDeviceSources;
+
+    public TimeSpan EffectiveTouchInterval => TouchInterval ?? IdleTimeout / 20;
+}
+
+public sealed class ClaimOptions
+{
+    /// <summary>Claim holding the tenant id. Default: <c>tid</c>.</summary>
+    public string Tenant { get; set; } = "tid";
+
+    /// <summary>Claim holding the user id. Default: <c>sub</c>.</summary>
+    public string User { get; set; } = "sub";
+
+    /// <summary>Claim holding the client id of a service identity (a token without the user claim). Default: <c>client_id</c>.</summary>
+    public string ClientId { get; set; } = "client_id";
+
+    /// <summary>Claim holding roles (string or array). Default: <c>role</c>.</summary>
+    public string Role { get; set; } = "role";
+}
+
+public sealed class MetricsOptions
+{
+    /// <summary>Whether <c>/_licensing/metrics</c> serves Prometheus text. Default: true.</summary>
+    public bool Expose { get; set; } = true;
+
+    /// <summary>At most this many tenants get per-tenant gauges. Default: 100.</summary>
+    public int MaxTenants { get; set; } = 100;
+}
+
+public sealed class EmbeddedStoreOptions
+{
+    /// <summary>Where the embedded store keeps its append-only log and checkpoints. Default: <c>.data/store</c> under the content root.</summary>
+    public string DataPath { get; set; } = ".data/store";
+
+    /// <summary>Loopback port of the embedded store; 0 picks a free one. Default: 0.</summary>
+    public int Port { get; set; }
+}
+
+public sealed class TenantPlanOptions
+{
+    public LicenseModel? Model { get; set; }
+    public int? SeatLimit { get; set; }
+    public string[]? ReservedUsers { get; set; }
+
+    /// <summary>Users activated at every start while seats allow; never deactivates anyone.</summary>
+    public string[]? ActiveUsers { get; set; }
+}

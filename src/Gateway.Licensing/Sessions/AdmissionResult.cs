@@ -1,0 +1,39 @@
+namespace Gateway.Licensing.Sessions;
+
+/// <summary>What the store decided for one admission request.</summary>
+public sealed class AdmissionResult
+{
+    public required AdmissionOutcome Outcome { get; init; }
+
+    /// <summary>The caller's session id (also set when refused, so it can be shown to the caller).</summary>
+    public required string SessionId { get; init; }
+
+    /// <summary>True when this call opened the session; false when it refreshed an existing one.</summary>
+    public bool Created { get; init; }
+
+    /// <summary>Sessions this decision ended to make room (preemption); every replica must forget them.</summary>
+    public IReadOnlyList<string> PreemptedSessionIds { get; init; } = [];
+
+    /// <summary>Sessions the script found expired and ended on its way (for the ended-sessions metric).</summary>
+    public ExpiredSessions Expired { get; init; }
+
+    /// <summary>The plan's seat limit (0 when the tenant has no plan).</summary>
+    public int SeatLimit { get; init; }
+
+    /// <summary>Live sessions of the tenant after the decision.</summary>
+    public int ActiveSessions { get; init; }
+
+    /// <summary>On <see cref="AdmissionOutcome.SeatsExhausted"/>: the caller's own live session ids, so it can end one.</summary>
+    public IReadOnlyList<string> YourSessions { get; init; } = [];
+
+    /// <summary>On <see cref="AdmissionOutcome.SeatsExhausted"/>: when the least recently used session would idle out.</summary>
+    public TimeSpan RetryAfter { get; init; }
+
+    public bool IsAdmitted => Outcome is AdmissionOutcome.Admitted or AdmissionOutcome.Preempted;
+}
+
+/// <summary>Counts of sessions a script ended because they had expired.</summary>
+public readonly record struct ExpiredSessions(int Idle, int Lifetime)
+{
+    public int Total => Idle + Lifetime;
+}
