@@ -1,0 +1,37 @@
+using Gateway.Licensing.Options;
+using Gateway.Licensing.Sessions;
+using Gateway.Licensing.Store;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Licensing;
+
+public static class LicensingServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the licensing engine. The caller registers the <c>IConnectionMultiplexer</c>
+    /// (Redis or the embedded store) and binds <see cref="LicensingOptions"/>.
+    /// </summary>
+    public static IServiceCollection AddLicensingEngine(this IServiceCollection services)
+    {
+        services.AddOptions<LicensingOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LicensingOptions>, LicensingOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<LocalSessionCache>();
+        services.TryAddSingleton<StoreHealth>();
+        services.TryAddSingleton<LicenseStore>();
+        services.TryAddSingleton<TouchBatcher>();
+        services.TryAddSingleton<SessionAdmitter>();
+        services.TryAddSingleton<RevocationBus>();
+        services.TryAddSingleton<SessionSweeper>();
+        services.TryAddSingleton<ConfiguredPlanSeeder>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ISessionEndedListener, RevocationBus>(sp => sp.GetRequiredService<RevocationBus>()));
+        services.AddHostedService(sp => sp.GetRequiredService<RevocationBus>());
+        services.AddHostedService(sp => sp.GetRequiredService<ConfiguredPlanSeeder>());
+        services.AddHostedService(sp => sp.GetRequiredService<TouchBatcher>());
+        services.AddHostedService(sp => sp.GetRequiredService<SessionSweeper>());
+        return services;
+    }
+}

@@ -1,0 +1,94 @@
+-- Admits one session, atomically for the tenant (SPEC §3).
+-- ARGV[4] session id, [5] user, [6] client kind, [7] device, [8] service lifetime ms,
+-- [9] '1' = AtCapacity Reject (never preempt), [10] '1' = AutoActivate.
+-- Reply: { outcome, created (0|1), seatLimit, activeSessions, retryAfterMs, yourSessions, ended pairs... }
+local SID, USER, KIND, DEVICE = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local LIFETIME = tonumber(ARGV[8])
+local REJECT = ARGV[9] == '1'
+local AUTO_ACTIVATE = ARGV[10] == '1'
+
+purge(64)
+local model, limit = plan()
+
+local function reply(outcome, created, retry_ms, yours)
+  return with_ended({ outcome, created, limit, redis.call('HLEN', K_SESSIONS), retry_ms or 0, yours or '' })
+end
+
+if not model then return reply('tenant_unlicensed', 0) end
+
+-- Re-admission of a live session refreshes it and never counts it twice.
+if redis.call('HEXISTS', K_SESSIONS, SID) == 1 then
+  redis.call('ZADD', K_RECENCY, NOW, SID)
+  redis.call('HSET', K_SEEN, USER, NOW)
+  return reply('admitted', 0)
+end
+
+local first_seen = redis.call('ZSCORE', K_USERS, USER) == false
+if first_seen then
+  redis.call('ZADD', K_USERS, 0, USER)
+  audit('user-registered', { user = USER })
+end
+redis.call('HSET', K_SEEN, USER, NOW)
+
+local mine = user_sessions(USER)
+local total = redis.call('HLEN', K_SESSIONS)
+
+local function exhausted()
+  local retry = 1000
+  local oldest = redis.call('ZRANGE', K_RECENCY, 0, 0, 'WITHSCORES')
+  if oldest[2] then retry = math.max(1000, tonumber(oldest[2]) + IDLE - NOW) end
+  return reply('seats_exhausted', 0, retry, table.concat(mine, ' '))
+end
+
+local preempted = false
+local function preempt(accept)
+  local victim = lru_collect(accept, 1)[1]
+  if not victim then return false end
+  end_session(victim, 'preempted')
+  preempted = true
+  return true
+end
+
+if model == 'RegisteredUsers' then
+  if redis.call('SISMEMBER', K_ACTIVE, USER) == 0 then
+    -- Only a first sighting auto-activates: a user an admin deactivated stays inactive.
+    if first_seen and AUTO_ACTIVATE and redis.call('SCARD', K_ACTIVE) < limit then
+      redis.call('SADD', K_ACTIVE, USER)
+      audit('user-activated', { user = USER, reason = 'auto-activate' })
+    else
+      return reply('user_inactive', 0)
+    end
+  end
+  local cap = cap_of(model, limit)
+  if #mine == 0 then
+    -- The per-user guarantee: at cap, some user must hold a borrowed session; the oldest one ends.
+    if total >= cap and (REJECT or not preempt(is_borrowed)) then return exhausted() end
+  elseif total >= cap then
+    return exhausted()
+  end
+else
+  local reserved = redis.call('SISMEMBER', K_RESERVED, USER) == 1
+  if reserved and #mine == 0 then
+    local function not_reserved_own(_, u, own)
+      return not (own and redis.call('SISMEMBER', K_RESERVED, u) == 1)
+    end
+    if total >= limit and (REJECT or not preempt(not_reserved_own)) then return exhausted() end
+  else
+    -- Seats held back for reserved users who have no session yet.
+    local waiting = 0
+    for _, r in ipairs(redis.call('SMEMBERS', K_RESERVED)) do
+      if r ~= USER and redis.call('HEXISTS', K_USESS, r) == 0 then waiting = waiting + 1 end
+    end
+    if total + waiting >= limit then return exhausted() end
+  end
+end
+
+redis.call('HSET', K_SESSIONS, SID, USER .. '\t' .. KIND .. '\t' .. DEVICE .. '\t' .. int(NOW))
+redis.call('ZADD', K_RECENCY, NOW, SID)
+if KIND == 'service' then redis.call('ZADD', K_SVC, NOW + LIFETIME, SID) end
+mine[#mine + 1] = SID
+set_user_sessions(USER, mine)
+audit('session-started', { session = SID, user = USER, clientKind = KIND, device = DEVICE })
+record_usage()
+if preempted then return reply('preempted', 1) end
+return reply('admitted', 1)

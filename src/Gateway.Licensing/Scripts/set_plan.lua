@@ -1,0 +1,35 @@
+-- Creates or changes a tenant's plan and re-establishes sessions <= cap at once (SPEC §3).
+-- ARGV[4] model, [5] seat limit, [6] '1' = the plan comes from configuration (applied at start,
+-- may lower the limit under the active users, and marks the plan as managed), [7] reserved users
+-- separated by '\t' (may be empty).
+-- Reply: { status, activeUsers, ended pairs... } with status created | updated |
+-- managed_by_config | seat_limit_below_active_users.
+local MODEL, LIMIT, FROM_CONFIG, RESERVED = ARGV[4], tonumber(ARGV[5]), ARGV[6] == '1', ARGV[7]
+local current = redis.call('HMGET', K_PLAN, 'model', 'managed')
+local active = redis.call('SCARD', K_ACTIVE)
+
+if not FROM_CONFIG and current[2] == '1' then
+  return with_ended({ 'managed_by_config', active })
+end
+if not FROM_CONFIG and active > LIMIT then
+  return with_ended({ 'seat_limit_below_active_users', active })
+end
+
+purge(64)
+redis.call('HSET', K_PLAN, 'model', MODEL, 'seatLimit', LIMIT, 'managed', FROM_CONFIG and '1' or '0')
+redis.call('DEL', K_RESERVED)
+local reserved = {}
+for r in string.gmatch(RESERVED or '', '[^\t]+') do
+  redis.call('SADD', K_RESERVED, r)
+  reserved[#reserved + 1] = r
+end
+
+-- Sessions of users who may no longer hold one end first, then borrowed, then the oldest others.
+if MODEL == 'RegisteredUsers' then end_sessions_of_inactive_users('revoked') end
+trim_to_cap(cap_of(MODEL, LIMIT), 'revoked')
+
+local status = 'updated'
+if not current[1] then status = 'created' end
+audit('plan-changed', { model = MODEL, seatLimit = LIMIT, reservedUsers = reserved, fromConfig = FROM_CONFIG })
+record_usage()
+return with_ended({ status, active })

@@ -1,0 +1,38 @@
+-- Activates or deactivates one user (SPEC §3, §6).
+-- ARGV[4] user, [5] '1' = activate, '0' = deactivate, [6] '1' = only register the user when unknown
+-- (used by config seeding: never deactivates anyone).
+-- Reply: { status, active (0|1), ended pairs... } with status created | updated | unchanged |
+-- seat_limit_reached | tenant_unlicensed.
+local USER, ACTIVATE = ARGV[4], ARGV[5] == '1'
+local model, limit = plan()
+if not model then return with_ended({ 'tenant_unlicensed', 0 }) end
+
+local known = redis.call('ZSCORE', K_USERS, USER) ~= false
+local is_active = redis.call('SISMEMBER', K_ACTIVE, USER) == 1
+
+if ACTIVATE then
+  if is_active then return with_ended({ 'unchanged', 1 }) end
+  if redis.call('SCARD', K_ACTIVE) >= limit then return with_ended({ 'seat_limit_reached', 0 }) end
+  purge(64)
+  if not known then redis.call('ZADD', K_USERS, 0, USER) end
+  redis.call('SADD', K_ACTIVE, USER)
+  audit('user-activated', { user = USER })
+  record_usage()
+  return with_ended({ known and 'updated' or 'created', 1 })
+end
+
+if not is_active then
+  if known then return with_ended({ 'unchanged', 0 }) end
+  redis.call('ZADD', K_USERS, 0, USER)
+  audit('user-registered', { user = USER })
+  return with_ended({ 'created', 0 })
+end
+
+purge(64)
+redis.call('SREM', K_ACTIVE, USER)
+audit('user-deactivated', { user = USER })
+if model == 'RegisteredUsers' then
+  for _, sid in ipairs(user_sessions(USER)) do end_session(sid, 'deactivated') end
+  trim_to_cap(cap_of(model, limit), 'revoked')
+end
+return with_ended({ 'updated', 0 })

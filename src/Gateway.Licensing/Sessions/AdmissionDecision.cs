@@ -1,0 +1,11 @@
+namespace Gateway.Licensing.Sessions;
+
+/// <summary>What the gateway does with one enforced request.</summary>
+public readonly record struct AdmissionDecision(AdmissionOutcome Outcome, string SessionId, AdmissionResult? StoreResult)
+{
+    /// <summary>Forward the request: admitted, or the store is down and the outage policy lets it through.</summary>
+    public bool Forward { get; init; } = Outcome is AdmissionOutcome.Admitted or AdmissionOutcome.Preempted;
+
+    /// <summary>True when the answer came from this replica's memory of the session, without a store call.</summary>
+    public bool FromLocalCache { get; init; }
+}

@@ -1,0 +1,126 @@
+using Gateway.Licensing.Identity;
+using Gateway.Licensing.Options;
+using Gateway.Licensing.Rules;
+using Gateway.Licensing.Store;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Licensing.Sessions;
+
+/// <summary>
+/// Decides each enforced request. A session this replica admitted is remembered locally and
+/// forwarded without a store call while the store's confirmation of it is fresh; its sliding expiry
+/// is refreshed lazily, at most once per <see cref="LicensingOptions.TouchInterval"/>, in batches.
+/// Everything else goes to the store's admission script. Applies the outage policy (SPEC §8).
+/// </summary>
+public sealed partial class SessionAdmitter
+{
+    private readonly LicenseStore _store;
+    private readonly LocalSessionCache _cache;
+    private readonly TouchBatcher _touches;
+    private readonly StoreHealth _health;
+    private readonly IOptionsMonitor<LicensingOptions> _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<SessionAdmitter> _logger;
+
+    public SessionAdmitter(
+        LicenseStore store,
+        LocalSessionCache cache,
+        TouchBatcher touches,
+        StoreHealth health,
+        IOptionsMonitor<LicensingOptions> options,
+        TimeProvider time,
+        ILogger<SessionAdmitter> logger)
+    {
+        _store = store;
+        _cache = cache;
+        _touches = touches;
+        _health = health;
+        _options = options;
+        _time = time;
+        _logger = logger;
+    }
+
+    public ValueTask<AdmissionDecision> AdmitAsync(SessionIdentity identity)
+    {
+        var sessionId = identity.ComputeSessionId();
+        var options = _options.CurrentValue;
+        var now = _time.GetTimestamp();
+
+        if (_cache.TryGet(sessionId, out var entry))
+        {
+            if (_health.IsUnavailable)
+            {
+                return ValueTask.FromResult(Unavailable(options, sessionId, entry, now));
+            }
+
+            // Trusted while the store's record cannot have idled out before the queued touch lands.
+            var sinceConfirmed = _time.GetElapsedTime(Volatile.Read(ref entry.ConfirmedAt), now);
+            if (sinceConfirmed < options.IdleTimeout - options.EffectiveTouchInterval)
+            {
+                Volatile.Write(ref entry.LastRequestAt, now);
+                if (sinceConfirmed >= options.EffectiveTouchInterval) _touches.Enqueue(sessionId, entry);
+                return ValueTask.FromResult(new AdmissionDecision(AdmissionOutcome.Admitted, sessionId, null) { FromLocalCache = true });
+            }
+        }
+
+        return AdmitThroughStoreAsync(identity, sessionId, options, now);
+    }
+
+    /// <summary>Ends the caller's session (a <c>Release</c> route answered 2xx/3xx). Returns false when there was none.</summary>
+    public async Task<bool> ReleaseAsync(SessionIdentity identity)
+    {
+        var sessionId = identity.ComputeSessionId();
+        _cache.Forget(sessionId);
+        return await _store.EndSessionAsync(identity.Tenant, sessionId, EndReason.Logout, identity.User).ConfigureAwait(false);
+    }
+
+    private async ValueTask<AdmissionDecision> AdmitThroughStoreAsync(SessionIdentity identity, string sessionId, LicensingOptions options, long now)
+    {
+        AdmissionResult result;
+        try
+        {
+            result = await _store.AdmitAsync(identity, sessionId).ConfigureAwait(false);
+        }
+        catch (StoreUnavailableException ex)
+        {
+            _health.ReportFailure();
+            LogStoreUnavailable(ex);
+            _cache.TryGet(sessionId, out var entry);
+            return Unavailable(options, sessionId, entry, now);
+        }
+
+        _health.ReportSuccess();
+        if (result.IsAdmitted)
+        {
+            _cache.Confirmed(identity.Tenant, sessionId, now);
+        }
+        else
+        {
+            _cache.Forget(sessionId);
+        }
+        LogDecision(identity.Tenant, result.Outcome, result.Created);
+        return new AdmissionDecision(result.Outcome, sessionId, result);
+    }
+
+    private AdmissionDecision Unavailable(LicensingOptions options, string sessionId, LocalSessionCache.Entry? entry, long now)
+    {
+        switch (options.StoreUnavailable)
+        {
+            case StoreUnavailableBehavior.FailOpen:
+                return new AdmissionDecision(AdmissionOutcome.StoreUnavailable, sessionId, null) { Forward = true };
+            case StoreUnavailableBehavior.KeepAdmitted when entry is not null
+                && _time.GetElapsedTime(Volatile.Read(ref entry.LastRequestAt), now) < options.IdleTimeout:
+                Volatile.Write(ref entry.LastRequestAt, now);
+                return new AdmissionDecision(AdmissionOutcome.Admitted, sessionId, null) { FromLocalCache = true };
+            default:
+                return new AdmissionDecision(AdmissionOutcome.StoreUnavailable, sessionId, null);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Admission for tenant {Tenant}: {Outcome} (new session: {Created})")]
+    private partial void LogDecision(string tenant, AdmissionOutcome outcome, bool created);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The licensing store is unavailable; applying the outage policy")]
+    private partial void LogStoreUnavailable(Exception exception);
+}

@@ -1,0 +1,84 @@
+using Gateway.Licensing.Options;
+using Gateway.Licensing.Rules;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Licensing.Store;
+
+/// <summary>
+/// Applies the plans of <c>Licensing:Tenants</c> at every start and activates their configured
+/// <c>ActiveUsers</c> while seats allow (it never deactivates anyone). When the store is down at
+/// start it keeps trying in the background, so the gateway still starts.
+/// </summary>
+public sealed partial class ConfiguredPlanSeeder : BackgroundService
+{
+    private readonly LicenseStore _store;
+    private readonly IOptionsMonitor<LicensingOptions> _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<ConfiguredPlanSeeder> _logger;
+    private readonly TaskCompletionSource _seeded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public ConfiguredPlanSeeder(LicenseStore store, IOptionsMonitor<LicensingOptions> options, TimeProvider time, ILogger<ConfiguredPlanSeeder> logger)
+    {
+        _store = store;
+        _options = options;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>Completes once every configured plan has been applied.</summary>
+    public Task Seeded => _seeded.Task;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await SeedAsync().ConfigureAwait(false);
+                _seeded.TrySetResult();
+                return;
+            }
+            catch (StoreUnavailableException ex)
+            {
+                LogSeedRetry(ex);
+                try { await Task.Delay(TimeSpan.FromSeconds(1), _time, stoppingToken).ConfigureAwait(false); }
+                catch (OperationCanceledException) { return; }
+            }
+        }
+    }
+
+    public async Task SeedAsync()
+    {
+        foreach (var (tenant, configured) in _options.CurrentValue.Tenants)
+        {
+            var plan = new TenantPlan(configured.Model!.Value, configured.SeatLimit!.Value, configured.ReservedUsers ?? []);
+            var result = await _store.SetPlanAsync(tenant, plan, fromConfiguration: true, actor: "configuration").ConfigureAwait(false);
+            LogPlanApplied(tenant, plan.Model, plan.SeatLimit, result.EndedSessionIds.Count);
+            if (result.ActiveUsers > plan.SeatLimit) LogActiveAboveLimit(tenant, result.ActiveUsers, plan.SeatLimit);
+
+            foreach (var user in configured.ActiveUsers ?? [])
+            {
+                var activation = await _store.SetUserActiveAsync(tenant, user, active: true, actor: "configuration").ConfigureAwait(false);
+                if (activation.Status == ActivationStatus.SeatLimitReached)
+                {
+                    LogSeatsFull(tenant, user);
+                    break;
+                }
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Applied the configured plan of tenant {Tenant}: {Model}, {SeatLimit} seats ({Ended} sessions revoked)")]
+    private partial void LogPlanApplied(string tenant, LicenseModel model, int seatLimit, int ended);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tenant {Tenant} has {Active} active users above its configured limit of {SeatLimit}; sessions stay capped at the limit, deactivate users to match")]
+    private partial void LogActiveAboveLimit(string tenant, int active, int seatLimit);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tenant {Tenant}: no seat left to activate configured user {User} and those after it")]
+    private partial void LogSeatsFull(string tenant, string user);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not apply configured plans yet; retrying")]
+    private partial void LogSeedRetry(Exception exception);
+}

@@ -1,0 +1,326 @@
+using Gateway.Licensing.Identity;
+using Gateway.Licensing.Options;
+using Gateway.Licensing.Rules;
+using Gateway.Licensing.Sessions;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Gateway.Licensing.Store;
+
+/// <summary>
+/// The licensing store: every decision that reads and writes is one Lua script run atomically for
+/// the tenant, timed by the store's own clock. Works the same on Redis, Redis Cluster and the
+/// embedded store.
+/// </summary>
+public sealed class LicenseStore
+{
+    /// <summary>How many days of the usage ledger are kept (SPEC: 400).</summary>
+    public const int UsageRetentionDays = 400;
+
+    private const int SweepBatch = 500;
+
+    private readonly IConnectionMultiplexer _connection;
+    private readonly IOptionsMonitor<LicensingOptions> _options;
+    private readonly ISessionEndedListener[] _listeners;
+
+    public LicenseStore(
+        IConnectionMultiplexer connection,
+        IOptionsMonitor<LicensingOptions> options,
+        IEnumerable<ISessionEndedListener> listeners)
+    {
+        _connection = connection;
+        _options = options;
+        _listeners = listeners.ToArray();
+    }
+
+    public IConnectionMultiplexer Connection => _connection;
+
+    private IDatabase Db => _connection.GetDatabase();
+
+    /// <summary>Admits (or refreshes) the session of <paramref name="identity"/>.</summary>
+    public async Task<AdmissionResult> AdmitAsync(SessionIdentity identity, string? sessionId = null)
+    {
+        var options = _options.CurrentValue;
+        sessionId ??= identity.ComputeSessionId();
+        var reply = await RunAsync(identity.Tenant, LicensingScripts.Admit, "gateway",
+        [
+            sessionId,
+            identity.User,
+            identity.ClientKind.ToName(),
+            identity.Device,
+            (long)options.ServiceSessionLifetime.TotalMilliseconds,
+            options.AtCapacity == AtCapacityBehavior.Reject ? "1" : "0",
+            options.AutoActivate ? "1" : "0",
+        ]).ConfigureAwait(false);
+
+        var outcome = (string?)reply[0] switch
+        {
+            "admitted" => AdmissionOutcome.Admitted,
+            "preempted" => AdmissionOutcome.Preempted,
+            "seats_exhausted" => AdmissionOutcome.SeatsExhausted,
+            "user_inactive" => AdmissionOutcome.UserInactive,
+            "tenant_unlicensed" => AdmissionOutcome.TenantUnlicensed,
+            var other => throw new InvalidOperationException($"Unexpected admission outcome '{other}'."),
+        };
+        var ended = Ended(identity.Tenant, reply, 6);
+        return new AdmissionResult
+        {
+            Outcome = outcome,
+            SessionId = sessionId,
+            Created = (long)reply[1] == 1,
+            SeatLimit = (int)(long)reply[2],
+            ActiveSessions = (int)(long)reply[3],
+            RetryAfter = TimeSpan.FromMilliseconds((long)reply[4]),
+            YourSessions = SplitWords((string?)reply[5]),
+            PreemptedSessionIds = ended.Where(e => e.Reason == EndReason.Preempted).Select(e => e.SessionId).ToArray(),
+            Expired = CountExpired(ended),
+        };
+    }
+
+    /// <summary>Refreshes the sliding expiry of live sessions of one tenant in one round trip.</summary>
+    public async Task<TouchResult> TouchAsync(string tenant, IReadOnlyCollection<string> sessionIds)
+    {
+        var args = new RedisValue[sessionIds.Count];
+        var i = 0;
+        foreach (var id in sessionIds) args[i++] = id;
+        var reply = await RunAsync(tenant, LicensingScripts.Touch, "gateway", args).ConfigureAwait(false);
+        var missingCount = (int)(long)reply[0];
+        var missing = new string[missingCount];
+        for (var m = 0; m < missingCount; m++) missing[m] = (string)reply[1 + m]!;
+        var ended = Ended(tenant, reply, 1 + missingCount);
+        return new TouchResult(missing, CountExpired(ended));
+    }
+
+    /// <summary>
+    /// Ends one session. With <paramref name="owner"/> set, only a session of that user is ended.
+    /// Returns false when there was no such session.
+    /// </summary>
+    public async Task<bool> EndSessionAsync(string tenant, string sessionId, string reason, string actor, string? owner = null)
+    {
+        var reply = await RunAsync(tenant, LicensingScripts.EndSession, actor, [sessionId, reason, owner ?? ""]).ConfigureAwait(false);
+        Ended(tenant, reply, 1);
+        return (long)reply[0] == 1;
+    }
+
+    /// <summary>Ends expired sessions of a tenant; loops until none is left over.</summary>
+    public async Task<SweepResult> SweepAsync(string tenant)
+    {
+        var all = new List<string>();
+        int idle = 0, lifetime = 0;
+        for (var round = 0; round < 100; round++)
+        {
+            var reply = await RunAsync(tenant, LicensingScripts.Sweep, "sweep", [SweepBatch, UsageRetentionDays]).ConfigureAwait(false);
+            var ended = Ended(tenant, reply, 1);
+            var expired = CountExpired(ended);
+            idle += expired.Idle;
+            lifetime += expired.Lifetime;
+            all.AddRange(ended.Select(e => e.SessionId));
+            if ((long)reply[0] == 0) break;
+        }
+        return new SweepResult(all, new ExpiredSessions(idle, lifetime));
+    }
+
+    /// <summary>Creates or changes a tenant's plan and re-establishes sessions &lt;= cap.</summary>
+    public async Task<PlanChangeResult> SetPlanAsync(string tenant, TenantPlan plan, bool fromConfiguration, string actor)
+    {
+        var reply = await RunAsync(tenant, LicensingScripts.SetPlan, actor,
+        [
+            plan.Model.ToString(),
+            plan.SeatLimit,
+            fromConfiguration ? "1" : "0",
+            string.Join('\t', plan.ReservedUsers.Distinct(StringComparer.Ordinal)),
+        ]).ConfigureAwait(false);
+        var status = (string?)reply[0] switch
+        {
+            "created" => PlanChangeStatus.Created,
+            "updated" => PlanChangeStatus.Updated,
+            "managed_by_config" => PlanChangeStatus.ManagedByConfig,
+            "seat_limit_below_active_users" => PlanChangeStatus.SeatLimitBelowActiveUsers,
+            var other => throw new InvalidOperationException($"Unexpected plan status '{other}'."),
+        };
+        var ended = Ended(tenant, reply, 2);
+        if (status is PlanChangeStatus.Created or PlanChangeStatus.Updated)
+        {
+            await Db.SetAddAsync(TenantKeys.Registry, tenant).ConfigureAwait(false);
+        }
+        return new PlanChangeResult(status, ended.Select(e => e.SessionId).ToArray(), (int)(long)reply[1]);
+    }
+
+    /// <summary>Activates or deactivates one user.</summary>
+    public async Task<ActivationResult> SetUserActiveAsync(string tenant, string user, bool active, string actor)
+    {
+        var reply = await RunAsync(tenant, LicensingScripts.SetUser, actor, [user, active ? "1" : "0"]).ConfigureAwait(false);
+        var ended = Ended(tenant, reply, 2);
+        return new ActivationResult(ParseActivation((string?)reply[0]), (long)reply[1] == 1, ended.Select(e => e.SessionId).ToArray());
+    }
+
+    /// <summary>
+    /// Deactivates <paramref name="deactivate"/> and activates <paramref name="activate"/> in one atomic
+    /// step. Returns the resulting states, or the reason nothing changed.
+    /// </summary>
+    public async Task<SwapResult> SwapUsersAsync(string tenant, string deactivate, string activate, string actor)
+    {
+        var reply = await RunAsync(tenant, LicensingScripts.SwapUsers, actor, [deactivate, activate]).ConfigureAwait(false);
+        var ended = Ended(tenant, reply, 4);
+        var status = (string?)reply[0] switch
+        {
+            "ok" => ActivationStatus.Updated,
+            "seat_limit_reached" => ActivationStatus.SeatLimitReached,
+            "tenant_unlicensed" => ActivationStatus.TenantUnlicensed,
+            var other => throw new InvalidOperationException($"Unexpected swap status '{other}'."),
+        };
+        return new SwapResult(status, (long)reply[1] == 1, (long)reply[2] == 1, (long)reply[3] == 1, ended.Select(e => e.SessionId).ToArray());
+    }
+
+    /// <summary>Applies a list of activation changes, all or nothing. User ids must be distinct.</summary>
+    public async Task<BulkActivationResult> SetUsersActiveAsync(string tenant, IReadOnlyList<(string User, bool Active)> changes, string actor)
+    {
+        var args = new RedisValue[changes.Count * 2];
+        for (var i = 0; i < changes.Count; i++)
+        {
+            args[2 * i] = changes[i].User;
+            args[2 * i + 1] = changes[i].Active ? "1" : "0";
+        }
+        var reply = await RunAsync(tenant, LicensingScripts.SetUsers, actor, args).ConfigureAwait(false);
+        var status = (string?)reply[0] switch
+        {
+            "ok" => ActivationStatus.Updated,
+            "seat_limit_reached" => ActivationStatus.SeatLimitReached,
+            "tenant_unlicensed" => ActivationStatus.TenantUnlicensed,
+            var other => throw new InvalidOperationException($"Unexpected bulk status '{other}'."),
+        };
+        var createdCount = status == ActivationStatus.Updated ? changes.Count : 0;
+        var created = new bool[createdCount];
+        for (var i = 0; i < createdCount; i++) created[i] = (long)reply[2 + i] == 1;
+        var ended = Ended(tenant, reply, 2 + createdCount);
+        return new BulkActivationResult(status, (int)(long)reply[1], created, ended.Select(e => e.SessionId).ToArray());
+    }
+
+    /// <summary>The tenant's plan and live counts, or null when it has no plan.</summary>
+    public async Task<TenantSnapshot?> GetTenantAsync(string tenant)
+    {
+        var keys = TenantKeys.For(tenant);
+        var db = Db;
+        try
+        {
+            var batch = db.CreateBatch();
+            var planTask = batch.HashGetAsync(keys[TenantKeys.Plan], ["model", "seatLimit", "managed"]);
+            var activeTask = batch.SetLengthAsync(keys[TenantKeys.Active]);
+            var sessionsTask = batch.HashLengthAsync(keys[TenantKeys.Sessions]);
+            var reservedTask = batch.SetMembersAsync(keys[TenantKeys.Reserved]);
+            batch.Execute();
+            var plan = await planTask.ConfigureAwait(false);
+            if (plan[0].IsNull) return null;
+            var reserved = (await reservedTask.ConfigureAwait(false)).Select(v => (string)v!).Order(StringComparer.Ordinal).ToArray();
+            return new TenantSnapshot(
+                tenant,
+                Enum.Parse<LicenseModel>((string)plan[0]!),
+                (int)plan[1],
+                (int)await activeTask.ConfigureAwait(false),
+                (int)await sessionsTask.ConfigureAwait(false),
+                reserved,
+                plan[2] == "1");
+        }
+        catch (Exception ex) when (IsUnavailable(ex))
+        {
+            throw new StoreUnavailableException("The licensing store did not answer.", ex);
+        }
+    }
+
+    /// <summary>Tenant ids in the registry (every tenant that has had a plan).</summary>
+    public async Task<IReadOnlyList<string>> ListTenantsAsync()
+    {
+        try
+        {
+            var members = await Db.SetMembersAsync(TenantKeys.Registry).ConfigureAwait(false);
+            return members.Select(m => (string)m!).Order(StringComparer.Ordinal).ToArray();
+        }
+        catch (Exception ex) when (IsUnavailable(ex))
+        {
+            throw new StoreUnavailableException("The licensing store did not answer.", ex);
+        }
+    }
+
+    /// <summary>Whether the store answers a PING now.</summary>
+    public async Task<bool> PingAsync()
+    {
+        try
+        {
+            await Db.PingAsync().ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex) when (IsUnavailable(ex))
+        {
+            return false;
+        }
+    }
+
+    private async Task<RedisResult[]> RunAsync(string tenant, string script, string actor, RedisValue[] args)
+    {
+        var options = _options.CurrentValue;
+        var argv = new RedisValue[3 + args.Length];
+        argv[0] = (long)options.IdleTimeout.TotalMilliseconds;
+        argv[1] = options.AuditCapacity;
+        argv[2] = actor;
+        args.CopyTo(argv, 3);
+        try
+        {
+            var result = await Db.ScriptEvaluateAsync(script, TenantKeys.For(tenant), argv).ConfigureAwait(false);
+            return (RedisResult[])result!;
+        }
+        catch (Exception ex) when (IsUnavailable(ex))
+        {
+            throw new StoreUnavailableException("The licensing store did not answer.", ex);
+        }
+    }
+
+    internal static bool IsUnavailable(Exception ex) =>
+        ex is RedisConnectionException or RedisTimeoutException or TimeoutException or ObjectDisposedException
+        || (ex is RedisServerException server && (server.Message.StartsWith("LOADING", StringComparison.Ordinal)
+            || server.Message.StartsWith("CLUSTERDOWN", StringComparison.Ordinal)
+            || server.Message.StartsWith("TRYAGAIN", StringComparison.Ordinal)));
+
+    private List<EndedSession> Ended(string tenant, RedisResult[] reply, int start)
+    {
+        var ended = new List<EndedSession>((reply.Length - start) / 2);
+        for (var i = start; i + 1 < reply.Length; i += 2)
+        {
+            ended.Add(new EndedSession(tenant, (string)reply[i]!, (string)reply[i + 1]!));
+        }
+        if (ended.Count > 0)
+        {
+            foreach (var listener in _listeners) listener.OnSessionsEnded(ended);
+        }
+        return ended;
+    }
+
+    private static ExpiredSessions CountExpired(List<EndedSession> ended)
+    {
+        int idle = 0, lifetime = 0;
+        foreach (var e in ended)
+        {
+            if (e.Reason == EndReason.Idle) idle++;
+            else if (e.Reason == EndReason.Lifetime) lifetime++;
+        }
+        return new ExpiredSessions(idle, lifetime);
+    }
+
+    private static ActivationStatus ParseActivation(string? status) => status switch
+    {
+        "created" => ActivationStatus.Created,
+        "updated" => ActivationStatus.Updated,
+        "unchanged" => ActivationStatus.Unchanged,
+        "seat_limit_reached" => ActivationStatus.SeatLimitReached,
+        "tenant_unlicensed" => ActivationStatus.TenantUnlicensed,
+        _ => throw new InvalidOperationException($"Unexpected activation status '{status}'."),
+    };
+
+    private static string[] SplitWords(string? value) =>
+        string.IsNullOrEmpty(value) ? [] : value.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+}
+
+/// <summary>Answer of a swap: the resulting states of both users.</summary>
+public sealed record SwapResult(ActivationStatus Status, bool DeactivatedUserActive, bool ActivatedUserActive, bool ActivatedUserCreated, IReadOnlyList<string> EndedSessionIds);
+
+/// <summary>Answer of a bulk activation: <see cref="Created"/> follows the order of the request.</summary>
+public sealed record BulkActivationResult(ActivationStatus Status, int ActiveUsers, IReadOnlyList<bool> Created, IReadOnlyList<string> EndedSessionIds);

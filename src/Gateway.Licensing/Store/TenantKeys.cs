@@ -1,0 +1,42 @@
+using System.Collections.Concurrent;
+using StackExchange.Redis;
+
+namespace Gateway.Licensing.Store;
+
+/// <summary>
+/// The fixed key set of a tenant, all under its hash tag <c>lic:{tenant}:</c> so one script's keys
+/// live in one Redis Cluster slot. The order is the order <c>common.lua</c> reads them in.
+/// </summary>
+public static class TenantKeys
+{
+    /// <summary>The one global key: the registry of tenant ids, written outside the scripts.</summary>
+    public static readonly RedisKey Registry = "lic:tenants";
+
+    /// <summary>The pub/sub channel on which replicas announce ended sessions.</summary>
+    public static readonly RedisChannel RevocationChannel = RedisChannel.Literal("lic:revocations");
+
+    private static readonly string[] Suffixes =
+        ["plan", "reserved", "users", "active", "sessions", "recency", "svc", "usess", "audit", "usage", "seen"];
+
+    internal const int Plan = 0, Reserved = 1, Users = 2, Active = 3, Sessions = 4, Recency = 5,
+        Service = 6, UserSessions = 7, Audit = 8, Usage = 9, Seen = 10;
+
+    private const int MaxCachedTenants = 10_000;
+    private static readonly ConcurrentDictionary<string, RedisKey[]> Cache = new(StringComparer.Ordinal);
+
+    /// <summary>Keys of <paramref name="tenant"/>, which must already be a valid tenant id.</summary>
+    public static RedisKey[] For(string tenant)
+    {
+        if (Cache.TryGetValue(tenant, out var keys)) return keys;
+        keys = Build(tenant);
+        if (Cache.Count < MaxCachedTenants) Cache.TryAdd(tenant, keys);
+        return keys;
+    }
+
+    private static RedisKey[] Build(string tenant)
+    {
+        var keys = new RedisKey[Suffixes.Length];
+        for (var i = 0; i < Suffixes.Length; i++) keys[i] = $"lic:{{{tenant}}}:{Suffixes[i]}";
+        return keys;
+    }
+}
