@@ -65,7 +65,7 @@ public static class ManagementApi
             .WithName("PutTenant")
             .WithSummary("Create or change a tenant's plan")
             .WithDescription("Operator only. Answers 201 when it created the tenant, else 200. Sessions above the new cap end at once (reason revoked): sessions of users who may no longer hold one first, then borrowed ones, then the least recently used.")
-            .Accepts<PlanRequest>("application/json")
+            .JsonBody<PlanRequest>()
             .ProblemCodes(StatusCodes.Status400BadRequest, ManagementProblemCodes.InvalidRequest)
             .ProblemCodes(StatusCodes.Status409Conflict, ManagementProblemCodes.SeatLimitBelowActiveUsers, ManagementProblemCodes.PlanManagedByConfig);
 
@@ -79,7 +79,7 @@ public static class ManagementApi
             .WithName("SetUsersActive")
             .WithSummary("Activate and deactivate a list of users, all or nothing")
             .WithDescription($"Admin of the tenant or operator. For bootstrapping a tenant from the ERP's user list: either every change applies or none (409 when the result would exceed the seat limit). Each user at most once; at most {MaxBulkUsers} users.")
-            .Accepts<BulkActivationRequest>("application/json")
+            .JsonBody<BulkActivationRequest>()
             .ProblemCodes(StatusCodes.Status400BadRequest, ManagementProblemCodes.InvalidRequest)
             .ProblemCodes(StatusCodes.Status409Conflict, ManagementProblemCodes.SeatLimitReached);
 
@@ -87,7 +87,7 @@ public static class ManagementApi
             .WithName("SwapUsers")
             .WithSummary("Deactivate one user and activate another in one atomic step")
             .WithDescription("Admin of the tenant or operator. No window in which a third party can take the freed seat. The deactivated user's sessions end at once.")
-            .Accepts<SwapRequest>("application/json")
+            .JsonBody<SwapRequest>()
             .ProblemCodes(StatusCodes.Status400BadRequest, ManagementProblemCodes.InvalidRequest)
             .ProblemCodes(StatusCodes.Status409Conflict, ManagementProblemCodes.SeatLimitReached);
 
@@ -95,7 +95,7 @@ public static class ManagementApi
             .WithName("SetUserActive")
             .WithSummary("Activate or deactivate one user")
             .WithDescription("Admin of the tenant or operator. Answers 201 when it created the user record, else 200. Deactivating ends the user's sessions at once. Percent-encode the user id (a '/' as %2F).")
-            .Accepts<UserActivationRequest>("application/json")
+            .JsonBody<UserActivationRequest>()
             .ProblemCodes(StatusCodes.Status400BadRequest, ManagementProblemCodes.InvalidRequest)
             .ProblemCodes(StatusCodes.Status409Conflict, ManagementProblemCodes.SeatLimitReached);
 

@@ -10,8 +10,18 @@ namespace Gateway.Management;
 /// <summary>Endpoint metadata: the problem <c>code</c> values a route may answer with <see cref="StatusCode"/>.</summary>
 public sealed record ProblemCodesMetadata(int StatusCode, IReadOnlyList<string> Codes);
 
+/// <summary>
+/// Endpoint metadata: the route reads a JSON body of <see cref="Type"/> itself (strictly, whatever the
+/// Content-Type, so a malformed body is a 400 problem rather than a 415 from routing).
+/// </summary>
+public sealed record JsonBodyMetadata(Type Type);
+
 internal static class ProblemCodesConventions
 {
+    /// <summary>Documents the JSON body the handler reads itself.</summary>
+    public static RouteHandlerBuilder JsonBody<TBody>(this RouteHandlerBuilder builder) =>
+        builder.WithMetadata(new JsonBodyMetadata(typeof(TBody)));
+
     /// <summary>Declares a problem+json response and the codes it carries (for the OpenAPI document).</summary>
     public static TBuilder ProblemCodes<TBuilder>(this TBuilder builder, int statusCode, params string[] codes)
         where TBuilder : IEndpointConventionBuilder =>
@@ -63,10 +73,24 @@ internal sealed class ManagementOpenApiTransformer : IOpenApiDocumentTransformer
         return Task.CompletedTask;
     }
 
-    public Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    public async Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
     {
         var metadata = context.Description.ActionDescriptor.EndpointMetadata;
         operation.Responses ??= new OpenApiResponses();
+
+        if (metadata.OfType<JsonBodyMetadata>().LastOrDefault() is { } body && context.Document is { } doc)
+        {
+            var schema = await context.GetOrCreateSchemaAsync(body.Type, null, cancellationToken).ConfigureAwait(false);
+            doc.AddComponent(body.Type.Name, schema);
+            operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = true,
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    ["application/json"] = new() { Schema = new OpenApiSchemaReference(body.Type.Name, doc) },
+                },
+            };
+        }
 
         if (metadata.OfType<IAuthorizeData>().Any() && !metadata.OfType<IAllowAnonymous>().Any())
         {
@@ -103,6 +127,5 @@ internal sealed class ManagementOpenApiTransformer : IOpenApiDocumentTransformer
             response.Extensions ??= new Dictionary<string, IOpenApiExtension>();
             response.Extensions["x-problem-codes"] = new JsonNodeExtension(new JsonArray(codes.Select(c => (JsonNode)JsonValue.Create(c)).ToArray()));
         }
-        return Task.CompletedTask;
     }
 }
