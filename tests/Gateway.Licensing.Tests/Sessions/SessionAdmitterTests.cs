@@ -3,6 +3,7 @@ using Gateway.Licensing.Options;
 using Gateway.Licensing.Rules;
 using Gateway.Licensing.Sessions;
 using Gateway.Licensing.Store;
+using Gateway.Licensing.Telemetry;
 using Gateway.Licensing.Tests.Infrastructure;
 using Gateway.Licensing.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -164,43 +165,5 @@ public sealed class SessionAdmitterTests(RedisServerFixture redis) : IAsyncLifet
         var bob = await replica.Admitter.AdmitAsync(new SessionIdentity(_tenant, "bob", ClientKind.Web, "b"));
         Assert.Equal(AdmissionOutcome.Preempted, bob.Outcome);
         Assert.False(replica.Cache.TryGet(borrowed.SessionId, out _));
-    }
-
-    private sealed class Replica : IAsyncDisposable
-    {
-        public required ConnectionMultiplexer Connection { get; init; }
-        public required FakeTimeProvider Time { get; init; }
-        public required LocalSessionCache Cache { get; init; }
-        public required LicenseStore Store { get; init; }
-        public required TouchBatcher Touches { get; init; }
-        public required SessionAdmitter Admitter { get; init; }
-        public required RevocationBus Bus { get; init; }
-
-        public static async Task<Replica> StartAsync(string connectionString, LicensingOptions options, int expectedSubscribers)
-        {
-            var connection = await ConnectionMultiplexer.ConnectAsync(connectionString);
-            var monitor = new StaticOptionsMonitor<LicensingOptions>(options);
-            var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-            var cache = new LocalSessionCache();
-            var health = new StoreHealth();
-            var bus = new RevocationBus(cache, connection, NullLogger<RevocationBus>.Instance);
-            var store = new LicenseStore(connection, monitor, [bus]);
-            var touches = new TouchBatcher(store, cache, health, time, NullLogger<TouchBatcher>.Instance);
-            var admitter = new SessionAdmitter(store, cache, touches, health, monitor, time, NullLogger<SessionAdmitter>.Instance);
-            await bus.StartAsync(CancellationToken.None);
-            // Subscribing happens in the background; wait until the channel is live.
-            var deadline = DateTime.UtcNow.AddSeconds(5);
-            while (DateTime.UtcNow < deadline && await connection.GetDatabase().PublishAsync(TenantKeys.RevocationChannel, "") < expectedSubscribers)
-            {
-                await Task.Delay(10);
-            }
-            return new Replica { Connection = connection, Time = time, Cache = cache, Store = store, Touches = touches, Admitter = admitter, Bus = bus };
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await Bus.StopAsync(CancellationToken.None);
-            await Connection.DisposeAsync();
-        }
     }
 }
