@@ -26,6 +26,9 @@ namespace Gateway.Licensing.Embedded;
 /// <item>Memory sizes are shrunk: Garnet's defaults reserve gigabytes for a store that holds a
 /// few thousand sessions here.</item>
 /// </list>
+/// Garnet runs scripts on Lua 5.4, not Redis's 5.1: floats print as "5.0" (also when passed to
+/// <c>redis.call</c>), and cjson and some replies differ. The probe table in
+/// <c>EmbeddedRedisServerTests</c> lists each difference found, checked against both servers.
 /// </remarks>
 public sealed class EmbeddedRedisServer : IAsyncDisposable, IDisposable
 {
