@@ -21,6 +21,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using Gateway.Licensing.Tests.Infrastructure;
 using StackExchange.Redis;
 
 namespace Gateway.Tests.Management;
