@@ -52,24 +52,30 @@ public sealed class ManagementCaller
         var invalid = false;
 
         string? tenant = null;
-        var tenantClaim = principal.FindFirst(options.Claims.Tenant)?.Value;
-        if (!string.IsNullOrEmpty(tenantClaim))
+        switch (ReadClaim(principal, options.Claims.Tenant, out var tenantClaim))
         {
-            if (IdentityRules.IsValidTenant(tenantClaim)) tenant = tenantClaim;
-            else invalid = true;
-        }
-        else if (!string.IsNullOrEmpty(options.DefaultTenant))
-        {
-            tenant = options.DefaultTenant;
+            case ClaimRead.Found when IdentityRules.IsValidTenant(tenantClaim):
+                tenant = tenantClaim;
+                break;
+            case ClaimRead.Found or ClaimRead.Ambiguous:
+                invalid = true; // never falls back to the default tenant
+                break;
+            default:
+                if (!string.IsNullOrEmpty(options.DefaultTenant)) tenant = options.DefaultTenant;
+                break;
         }
 
         string? user = null;
-        var userClaim = principal.FindFirst(options.Claims.User)?.Value;
-        if (string.IsNullOrEmpty(userClaim)) userClaim = principal.FindFirst(options.Claims.ClientId)?.Value;
-        if (!string.IsNullOrEmpty(userClaim))
+        var userRead = ReadClaim(principal, options.Claims.User, out var userClaim);
+        if (userRead == ClaimRead.Missing) userRead = ReadClaim(principal, options.Claims.ClientId, out userClaim);
+        switch (userRead)
         {
-            if (IdentityRules.IsValidId(userClaim)) user = userClaim;
-            else invalid = true;
+            case ClaimRead.Found when IdentityRules.IsValidId(userClaim):
+                user = userClaim;
+                break;
+            case ClaimRead.Found or ClaimRead.Ambiguous:
+                invalid = true;
+                break;
         }
 
         bool isOperator = false, isAdmin = false;
@@ -79,6 +85,23 @@ public sealed class ManagementCaller
             else if (role == AdminRole) isAdmin = true;
         }
         return new ManagementCaller(tenant, user, invalid, isOperator, isAdmin);
+    }
+
+    private enum ClaimRead { Missing, Found, Ambiguous }
+
+    /// <summary>One non-empty value of the claim; several different values are ambiguous (SPEC §2: refused, as the proxy does).</summary>
+    private static ClaimRead ReadClaim(ClaimsPrincipal principal, string type, out string value)
+    {
+        value = "";
+        var found = false;
+        foreach (var claim in principal.FindAll(type))
+        {
+            if (string.IsNullOrEmpty(claim.Value)) continue;
+            if (found && !string.Equals(value, claim.Value, StringComparison.Ordinal)) return ClaimRead.Ambiguous;
+            value = claim.Value;
+            found = true;
+        }
+        return found ? ClaimRead.Found : ClaimRead.Missing;
     }
 
     /// <summary>Role values: each claim of the role type, where one claim may also hold a JSON array of strings.</summary>

@@ -170,6 +170,21 @@ public sealed class AuthorizationMatrixTests(ManagementFixture fixture)
     }
 
     [Fact]
+    public async Task A_token_with_several_tenants_or_users_administers_nothing()
+    {
+        var tenant = await fixture.CreateTenantAsync(activeUsers: ["frank"]);
+        await fixture.AdmitAsync(tenant, "frank");
+        var twoTenants = ManagementHost.Token(null, "frank", [ManagementCaller.AdminRole], new Dictionary<string, object> { ["tid"] = new[] { tenant, "other" } });
+        using (var r = await fixture.Host.SendAsync(HttpMethod.Get, $"tenants/{tenant}", twoTenants))
+            await ProblemAssert.IsProblemAsync(r, 403, ManagementProblemCodes.Forbidden);
+        using (var r = await fixture.Host.SendAsync(HttpMethod.Get, "me/sessions", twoTenants))
+            await ProblemAssert.IsProblemAsync(r, 400, ManagementProblemCodes.InvalidIdentity);
+        var twoClients = ManagementHost.Token(tenant, null, [], new Dictionary<string, object> { ["client_id"] = new[] { "app-a", "app-b" } });
+        using (var r = await fixture.Host.SendAsync(HttpMethod.Get, "me/sessions", twoClients))
+            await ProblemAssert.IsProblemAsync(r, 400, ManagementProblemCodes.InvalidIdentity);
+    }
+
+    [Fact]
     public async Task Invalid_or_forged_tokens_are_401()
     {
         var tenant = await fixture.CreateTenantAsync();
