@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Gateway.Licensing.Identity;
@@ -8,7 +9,8 @@ using Gateway.Licensing.Store;
 namespace Gateway.Management;
 
 // Request and response bodies of the management API (SPEC §6). JSON is camelCase; enums are written
-// exactly as SPEC §2 spells them: models as "RegisteredUsers", client kinds in lower case.
+// exactly as SPEC §2 spells them: models as "RegisteredUsers", client kinds in lower case. Numbers
+// are JSON numbers only (strict), whatever the host's JSON options allow.
 
 /// <summary>Writes and reads enum names as declared (<c>RegisteredUsers</c>); numbers are refused.</summary>
 public sealed class ExactEnumConverter<TEnum>() : JsonStringEnumConverter<TEnum>(namingPolicy: null, allowIntegerValues: false)
@@ -19,27 +21,33 @@ public sealed class LowerCaseEnumConverter<TEnum>() : JsonStringEnumConverter<TE
     where TEnum : struct, Enum;
 
 /// <summary>Body of <c>PUT /v1/tenants/{tenant}</c>.</summary>
+[JsonNumberHandling(JsonNumberHandling.Strict)]
 public sealed record PlanRequest(
-    [property: Description("RegisteredUsers or ConcurrentSessions.")] string Model,
+    [property: Description("RegisteredUsers or ConcurrentSessions."), AllowedValues(nameof(LicenseModel.RegisteredUsers), nameof(LicenseModel.ConcurrentSessions))] string Model,
     [property: Description("Seats of the plan: 1 to 1000000.")] int SeatLimit,
     [property: Description("ConcurrentSessions: users guaranteed one session each; at most seatLimit of them. Omitted = none.")] IReadOnlyList<string>? ReservedUsers = null);
 
 /// <summary>Body of <c>PUT /v1/tenants/{tenant}/users/{userId}</c>.</summary>
+[JsonNumberHandling(JsonNumberHandling.Strict)]
 public sealed record UserActivationRequest(
     [property: Description("true to activate (takes a seat), false to deactivate (ends the user's sessions at once).")] bool Active);
 
 /// <summary>One entry of a bulk change.</summary>
+[JsonNumberHandling(JsonNumberHandling.Strict)]
 public sealed record BulkActivationItem(string UserId, bool Active);
 
 /// <summary>Body of <c>PATCH /v1/tenants/{tenant}/users</c>: applied all or nothing; each user at most once.</summary>
+[JsonNumberHandling(JsonNumberHandling.Strict)]
 public sealed record BulkActivationRequest(IReadOnlyList<BulkActivationItem> Users);
 
 /// <summary>Body of <c>POST /v1/tenants/{tenant}/users/swap</c>.</summary>
+[JsonNumberHandling(JsonNumberHandling.Strict)]
 public sealed record SwapRequest(
     [property: Description("The user to deactivate; their sessions end.")] string Deactivate,
     [property: Description("The user to activate, taking the seat the other one frees.")] string Activate);
 
 /// <summary>A tenant's plan and live counts.</summary>
+[JsonNumberHandling(JsonNumberHandling.Strict)]
 public sealed record TenantResponse(
     string Tenant,
     [property: JsonConverter(typeof(ExactEnumConverter<LicenseModel>))] LicenseModel Model,
@@ -50,6 +58,7 @@ public sealed record TenantResponse(
     int IdleTimeoutSeconds);
 
 /// <summary>One user of a tenant.</summary>
+[JsonNumberHandling(JsonNumberHandling.Strict)]
 public sealed record UserResponse(
     string UserId,
     bool Active,
@@ -60,22 +69,27 @@ public sealed record UserResponse(
 }
 
 /// <summary>A page of users, in ordinal order of their ids.</summary>
+[JsonNumberHandling(JsonNumberHandling.Strict)]
 public sealed record UserListResponse(
     IReadOnlyList<UserResponse> Users,
     [property: Description("Pass as ?cursor= to get the next page; null when there are no more users. A filtered page may be short, even empty, while nextCursor is set.")] string? NextCursor);
 
 /// <summary>A user's activation state.</summary>
+[JsonNumberHandling(JsonNumberHandling.Strict)]
 public sealed record UserStateResponse(string UserId, bool Active);
 
 /// <summary>Answer of a bulk change: the resulting state of every listed user.</summary>
+[JsonNumberHandling(JsonNumberHandling.Strict)]
 public sealed record BulkActivationResponse(
     [property: Description("Active users of the tenant after the change.")] int ActiveUsers,
     IReadOnlyList<UserStateResponse> Users);
 
 /// <summary>Answer of a swap: both users' states.</summary>
+[JsonNumberHandling(JsonNumberHandling.Strict)]
 public sealed record SwapResponse(UserStateResponse Deactivated, UserStateResponse Activated);
 
 /// <summary>One live session.</summary>
+[JsonNumberHandling(JsonNumberHandling.Strict)]
 public sealed record SessionResponse(
     string SessionId,
     string UserId,
@@ -91,11 +105,13 @@ public sealed record SessionResponse(
 }
 
 /// <summary>A page of sessions, in ordinal order of their ids.</summary>
+[JsonNumberHandling(JsonNumberHandling.Strict)]
 public sealed record SessionListResponse(
     IReadOnlyList<SessionResponse> Sessions,
     [property: Description("Pass as ?cursor= to get the next page; null when there are no more sessions.")] string? NextCursor);
 
 /// <summary>One audit entry; members that do not apply to the action are omitted.</summary>
+[JsonNumberHandling(JsonNumberHandling.Strict)]
 public sealed record AuditEntryResponse(
     [property: Description("Store-clock time of the change.")] DateTimeOffset At,
     [property: Description("session-started, session-ended, user-registered, user-activated, user-deactivated or plan-changed.")] string Action,
@@ -115,12 +131,15 @@ public sealed record AuditEntryResponse(
 }
 
 /// <summary>A page of audit entries, newest first.</summary>
+[JsonNumberHandling(JsonNumberHandling.Strict)]
 public sealed record AuditListResponse(
     IReadOnlyList<AuditEntryResponse> Entries,
     [property: Description("Pass as ?cursor= (with the same since) to get older entries; null when there are no more.")] string? NextCursor);
 
 /// <summary>One UTC day of the usage ledger.</summary>
+[JsonNumberHandling(JsonNumberHandling.Strict)]
 public sealed record UsageDayResponse(DateOnly Date, int PeakSessions, int PeakActiveUsers);
 
 /// <summary>The usage ledger between two UTC days (inclusive). Days with no recorded admission or change are omitted.</summary>
+[JsonNumberHandling(JsonNumberHandling.Strict)]
 public sealed record UsageResponse(string Tenant, DateOnly From, DateOnly To, IReadOnlyList<UsageDayResponse> Days);

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Authorization;
@@ -34,7 +35,7 @@ internal static class ProblemCodesConventions
 /// Completes the generated OpenAPI document: bearer security, the problem codes of every response,
 /// the 401 challenge of the authenticated routes.
 /// </summary>
-internal sealed class ManagementOpenApiTransformer : IOpenApiDocumentTransformer, IOpenApiOperationTransformer
+internal sealed class ManagementOpenApiTransformer : IOpenApiDocumentTransformer, IOpenApiOperationTransformer, IOpenApiSchemaTransformer
 {
     public const string SecuritySchemeName = "Bearer";
 
@@ -108,6 +109,30 @@ internal sealed class ManagementOpenApiTransformer : IOpenApiDocumentTransformer
             };
         }
 
+        // Query values are read as strings so that a bad one is a 400 problem; document their real types.
+        foreach (var parameter in operation.Parameters ?? [])
+        {
+            if (parameter is not OpenApiParameter { In: ParameterLocation.Query, Schema: OpenApiSchema schema } query) continue;
+            switch (query.Name)
+            {
+                case "limit":
+                    schema.Type = JsonSchemaType.Integer;
+                    schema.Minimum = "1";
+                    schema.Maximum = "1000";
+                    schema.Default = JsonValue.Create(100);
+                    break;
+                case "active":
+                    schema.Type = JsonSchemaType.Boolean;
+                    break;
+                case "since":
+                    schema.Format = "date-time";
+                    break;
+                case "from" or "to":
+                    schema.Format = "date";
+                    break;
+            }
+        }
+
         foreach (var group in metadata.OfType<ProblemCodesMetadata>().GroupBy(m => m.StatusCode))
         {
             var codes = group.SelectMany(g => g.Codes).Distinct(StringComparer.Ordinal).ToArray();
@@ -127,5 +152,16 @@ internal sealed class ManagementOpenApiTransformer : IOpenApiDocumentTransformer
             response.Extensions ??= new Dictionary<string, IOpenApiExtension>();
             response.Extensions["x-problem-codes"] = new JsonNodeExtension(new JsonArray(codes.Select(c => (JsonNode)JsonValue.Create(c)).ToArray()));
         }
+    }
+
+    /// <summary>A property with <see cref="AllowedValuesAttribute"/> is documented as an enum of those values.</summary>
+    public Task TransformAsync(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
+    {
+        if (context.JsonPropertyInfo?.AttributeProvider?.GetCustomAttributes(typeof(AllowedValuesAttribute), inherit: true)
+                .OfType<AllowedValuesAttribute>().FirstOrDefault() is { } allowed)
+        {
+            schema.Enum = allowed.Values.Select(v => (JsonNode)JsonValue.Create(v?.ToString())!).ToList();
+        }
+        return Task.CompletedTask;
     }
 }

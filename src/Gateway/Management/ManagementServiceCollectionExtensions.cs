@@ -28,6 +28,7 @@ public static class ManagementServiceCollectionExtensions
         {
             options.AddDocumentTransformer<ManagementOpenApiTransformer>();
             options.AddOperationTransformer<ManagementOpenApiTransformer>();
+            options.AddSchemaTransformer<ManagementOpenApiTransformer>();
         });
         return services;
     }

@@ -71,6 +71,13 @@ public sealed class OpenApiAndHostingTests(ManagementFixture fixture)
         Assert.Equal(["desktop", "web", "mobile", "service"], kinds);
         var models = SchemaEnum(schemas, schemas.GetProperty("TenantResponse").GetProperty("properties").GetProperty("model"));
         Assert.Equal(["RegisteredUsers", "ConcurrentSessions"], models);
+        var plan = schemas.GetProperty("PlanRequest").GetProperty("properties");
+        Assert.Equal(["RegisteredUsers", "ConcurrentSessions"], plan.GetProperty("model").GetProperty("enum").EnumerateArray().Select(e => e.GetString()!).ToArray());
+        Assert.Equal("integer", plan.GetProperty("seatLimit").GetProperty("type").GetString());
+        var limit = paths.GetProperty("/_licensing/v1/tenants/{tenant}/users").GetProperty("get").GetProperty("parameters").EnumerateArray()
+            .Single(p => p.GetProperty("name").GetString() == "limit").GetProperty("schema");
+        Assert.Equal("integer", limit.GetProperty("type").GetString());
+        Assert.Equal(1000, limit.GetProperty("maximum").GetInt32());
         Assert.Equal("bearer", doc.GetProperty("components").GetProperty("securitySchemes").GetProperty("Bearer").GetProperty("scheme").GetString());
     }
 
