@@ -11,7 +11,6 @@ public static class ManagementProblemCodes
     public const string Forbidden = "forbidden";
     public const string TenantNotFound = "tenant-not-found";
     public const string SessionNotFound = "session-not-found";
-    public const string NotFound = "not-found";
     public const string SeatLimitReached = "seat-limit-reached";
     public const string SeatLimitBelowActiveUsers = "seat-limit-below-active-users";
     public const string PlanManagedByConfig = "plan-managed-by-config";

@@ -1,7 +1,6 @@
-using Gateway.Licensing.Options;
 using Gateway.Licensing.Store;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
+using Microsoft.AspNetCore.Routing.Matching;
 using Scalar.AspNetCore;
 
 namespace Gateway.Management;
@@ -24,6 +23,7 @@ public static class ManagementServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<LicenseQueries>();
         services.TryAddSingleton<ManagementOpenApiTransformer>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, ManagementPortMatcherPolicy>());
         services.AddOpenApi(DocumentName, options =>
         {
             options.AddDocumentTransformer<ManagementOpenApiTransformer>();
@@ -63,20 +63,10 @@ public static class ManagementServiceCollectionExtensions
     }
 
     /// <summary>
-    /// When <c>Licensing:ManagementPort</c> is set, the endpoints answer 404 (problem+json, code
-    /// <c>not-found</c>) unless the request arrived on that local port. The local port of the
-    /// connection is checked, never the Host header, which a client controls.
+    /// When <c>Licensing:ManagementPort</c> is set, the endpoints match only requests that arrived on
+    /// that local port; elsewhere they do not exist (404, before authentication). Needs
+    /// <see cref="AddLicensingManagementApi"/> (it registers the routing policy).
     /// </summary>
     public static TBuilder RequireManagementPort<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
-        builder.AddEndpointFilter(static (context, next) =>
-        {
-            var http = context.HttpContext;
-            var port = http.RequestServices.GetRequiredService<IOptionsMonitor<LicensingOptions>>().CurrentValue.ManagementPort;
-            if (port is { } only && http.Connection.LocalPort != only)
-            {
-                return ValueTask.FromResult<object?>(Problems.Create(StatusCodes.Status404NotFound, ManagementProblemCodes.NotFound,
-                    "Not found.", "This route is served on the management port only."));
-            }
-            return next(context);
-        });
+        builder.WithMetadata(ManagementPortOnlyMetadata.Instance);
 }

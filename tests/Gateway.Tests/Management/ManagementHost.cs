@@ -84,6 +84,10 @@ public sealed class ManagementHost : IAsyncDisposable
         builder.Services.AddSingleton<ICurrentSessionResolver, HeaderSessionResolver>();
         var app = builder.Build();
         beforeMapping?.Invoke(app);
+        // The host's pipeline order (UseSeatGateway): routing, authentication, authorization, endpoints.
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.MapLicensingManagementApi(Path);
         app.MapLicensingOpenApi(Path);
         await app.StartAsync();
