@@ -1,6 +1,7 @@
 using Gateway.Licensing.Options;
 using Gateway.Licensing.Sessions;
 using Gateway.Licensing.Store;
+using Gateway.Licensing.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -27,11 +28,18 @@ public static class LicensingServiceCollectionExtensions
         services.TryAddSingleton<RevocationBus>();
         services.TryAddSingleton<SessionSweeper>();
         services.TryAddSingleton<ConfiguredPlanSeeder>();
+        services.TryAddSingleton<TenantGauges>();
+        services.TryAddSingleton<RejectionBurstLog>();
+        services.TryAddSingleton<StoreHealthProbe>();
+        services.TryAddSingleton<LicensingMetrics>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ISessionEndedListener, LicensingMetrics>(sp => sp.GetRequiredService<LicensingMetrics>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISessionEndedListener, RevocationBus>(sp => sp.GetRequiredService<RevocationBus>()));
         services.AddHostedService(sp => sp.GetRequiredService<RevocationBus>());
         services.AddHostedService(sp => sp.GetRequiredService<ConfiguredPlanSeeder>());
         services.AddHostedService(sp => sp.GetRequiredService<TouchBatcher>());
         services.AddHostedService(sp => sp.GetRequiredService<SessionSweeper>());
+        services.AddHostedService(sp => sp.GetRequiredService<TenantGauges>());
+        services.AddHostedService(sp => sp.GetRequiredService<StoreHealthProbe>());
         return services;
     }
 }

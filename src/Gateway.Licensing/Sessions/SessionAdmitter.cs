@@ -2,6 +2,7 @@ using Gateway.Licensing.Identity;
 using Gateway.Licensing.Options;
 using Gateway.Licensing.Rules;
 using Gateway.Licensing.Store;
+using Gateway.Licensing.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -21,6 +22,8 @@ public sealed partial class SessionAdmitter
     private readonly StoreHealth _health;
     private readonly IOptionsMonitor<LicensingOptions> _options;
     private readonly TimeProvider _time;
+    private readonly LicensingMetrics _metrics;
+    private readonly RejectionBurstLog _rejections;
     private readonly ILogger<SessionAdmitter> _logger;
 
     public SessionAdmitter(
@@ -30,8 +33,12 @@ public sealed partial class SessionAdmitter
         StoreHealth health,
         IOptionsMonitor<LicensingOptions> options,
         TimeProvider time,
+        LicensingMetrics metrics,
+        RejectionBurstLog rejections,
         ILogger<SessionAdmitter> logger)
     {
+        _rejections = rejections;
+        _metrics = metrics;
         _store = store;
         _cache = cache;
         _touches = touches;
@@ -51,7 +58,7 @@ public sealed partial class SessionAdmitter
         {
             if (_health.IsUnavailable)
             {
-                return ValueTask.FromResult(Unavailable(options, sessionId, entry, now));
+                return ValueTask.FromResult(Unavailable(options, identity, sessionId, entry, now));
             }
 
             // Trusted while the store's record cannot have idled out before the queued touch lands.
@@ -77,6 +84,9 @@ public sealed partial class SessionAdmitter
 
     private async ValueTask<AdmissionDecision> AdmitThroughStoreAsync(SessionIdentity identity, string sessionId, LicensingOptions options, long now)
     {
+        using var activity = LicensingMetrics.ActivitySource.StartActivity("licensing.admit");
+        activity?.SetTag("licensing.tenant", identity.Tenant);
+        activity?.SetTag("licensing.client.kind", identity.ClientKind.ToName());
         AdmissionResult result;
         try
         {
@@ -84,13 +94,21 @@ public sealed partial class SessionAdmitter
         }
         catch (StoreUnavailableException ex)
         {
-            _health.ReportFailure();
-            LogStoreUnavailable(ex);
+            if (_health.ReportFailure()) LogStoreUnavailable(options.StoreUnavailable, ex);
+            _metrics.StoreError();
             _cache.TryGet(sessionId, out var entry);
-            return Unavailable(options, sessionId, entry, now);
+            var fallback = Unavailable(options, identity, sessionId, entry, now);
+            activity?.SetTag("licensing.result", fallback.Outcome.ToMetricValue());
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, "store unavailable");
+            return fallback;
         }
 
-        _health.ReportSuccess();
+        if (_health.ReportSuccess()) LogStoreAvailable();
+        _metrics.AdmissionDuration(_time.GetElapsedTime(now), result.Outcome);
+        activity?.SetTag("licensing.result", result.Outcome.ToMetricValue());
+        activity?.SetTag("licensing.session.created", result.Created);
+        // A refresh of a live session is not an admission; every refusal is.
+        if (result.Created || !result.IsAdmitted) _metrics.Admission(result.Outcome, identity.ClientKind);
         if (result.IsAdmitted)
         {
             _cache.Confirmed(identity.Tenant, sessionId, now);
@@ -98,22 +116,27 @@ public sealed partial class SessionAdmitter
         else
         {
             _cache.Forget(sessionId);
+            _rejections.Rejected(identity.Tenant, result.Outcome);
         }
         LogDecision(identity.Tenant, result.Outcome, result.Created);
         return new AdmissionDecision(result.Outcome, sessionId, result);
     }
 
-    private AdmissionDecision Unavailable(LicensingOptions options, string sessionId, LocalSessionCache.Entry? entry, long now)
+    private AdmissionDecision Unavailable(LicensingOptions options, SessionIdentity identity, string sessionId, LocalSessionCache.Entry? entry, long now)
     {
         switch (options.StoreUnavailable)
         {
             case StoreUnavailableBehavior.FailOpen:
+                _metrics.FailOpen();
+                _metrics.Admission(AdmissionOutcome.StoreUnavailable, identity.ClientKind);
+                LogFailOpen(identity.Tenant);
                 return new AdmissionDecision(AdmissionOutcome.StoreUnavailable, sessionId, null) { Forward = true };
             case StoreUnavailableBehavior.KeepAdmitted when entry is not null
                 && _time.GetElapsedTime(Volatile.Read(ref entry.LastRequestAt), now) < options.IdleTimeout:
                 Volatile.Write(ref entry.LastRequestAt, now);
                 return new AdmissionDecision(AdmissionOutcome.Admitted, sessionId, null) { FromLocalCache = true };
             default:
+                _metrics.Admission(AdmissionOutcome.StoreUnavailable, identity.ClientKind);
                 return new AdmissionDecision(AdmissionOutcome.StoreUnavailable, sessionId, null);
         }
     }
@@ -121,6 +144,12 @@ public sealed partial class SessionAdmitter
     [LoggerMessage(Level = LogLevel.Debug, Message = "Admission for tenant {Tenant}: {Outcome} (new session: {Created})")]
     private partial void LogDecision(string tenant, AdmissionOutcome outcome, bool created);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The licensing store is unavailable; applying the outage policy")]
-    private partial void LogStoreUnavailable(Exception exception);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Store unavailable: forwarding a request of tenant {Tenant} unchecked (StoreUnavailable=FailOpen)")]
+    private partial void LogFailOpen(string tenant);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The licensing store is unavailable; applying the outage policy {Policy}")]
+    private partial void LogStoreUnavailable(StoreUnavailableBehavior policy, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The licensing store answers again; admission resumes")]
+    private partial void LogStoreAvailable();
 }

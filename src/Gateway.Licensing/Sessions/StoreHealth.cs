@@ -6,11 +6,13 @@ namespace Gateway.Licensing.Sessions;
 /// </summary>
 public sealed class StoreHealth
 {
-    private volatile bool _unavailable;
+    private int _unavailable;
 
-    public bool IsUnavailable => _unavailable;
+    public bool IsUnavailable => Volatile.Read(ref _unavailable) == 1;
 
-    public void ReportFailure() => _unavailable = true;
+    /// <summary>Marks the store unavailable; true when it was available until now.</summary>
+    public bool ReportFailure() => Interlocked.Exchange(ref _unavailable, 1) == 0;
 
-    public void ReportSuccess() => _unavailable = false;
+    /// <summary>Marks the store available; true when it was unavailable until now.</summary>
+    public bool ReportSuccess() => Volatile.Read(ref _unavailable) == 1 && Interlocked.Exchange(ref _unavailable, 0) == 1;
 }

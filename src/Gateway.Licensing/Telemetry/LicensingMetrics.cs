@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Gateway.Licensing.Identity;
+using Gateway.Licensing.Sessions;
+
+namespace Gateway.Licensing.Telemetry;
+
+/// <summary>
+/// The <c>Gateway.Licensing</c> meter (SPEC §9). Attributes never carry user, device or session ids:
+/// only the result, the client kind, the end reason and (on gauges) the tenant.
+/// </summary>
+public sealed class LicensingMetrics : ISessionEndedListener
+{
+    public const string MeterName = "Gateway.Licensing";
+    public const string ActivitySourceName = "Gateway.Licensing";
+
+    /// <summary>Traces of admissions; one activity per store decision.</summary>
+    public static readonly ActivitySource ActivitySource = new(ActivitySourceName);
+
+    private readonly Counter<long> _admissions;
+    private readonly Counter<long> _ended;
+    private readonly Histogram<double> _admissionDuration;
+    private readonly Counter<long> _storeErrors;
+    private readonly Counter<long> _failOpen;
+
+    public LicensingMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _admissions = meter.CreateCounter<long>("licensing.session.admissions", "{session}",
+            "Admission decisions, by result and client kind.");
+        _ended = meter.CreateCounter<long>("licensing.session.ended", "{session}",
+            "Sessions ended, by reason.");
+        _admissionDuration = meter.CreateHistogram<double>("licensing.session.admission.duration", "s",
+            "Time to decide an admission through the store.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1] });
+        _storeErrors = meter.CreateCounter<long>("licensing.store.errors", "{error}",
+            "Store calls that failed because the store was unreachable or too slow.");
+        _failOpen = meter.CreateCounter<long>("licensing.session.fail_open", "{request}",
+            "Requests forwarded unchecked because the store was unavailable and StoreUnavailable=FailOpen.");
+    }
+
+    public void Admission(AdmissionOutcome outcome, ClientKind kind) =>
+        _admissions.Add(1,
+            new KeyValuePair<string, object?>("licensing.result", outcome.ToMetricValue()),
+            new KeyValuePair<string, object?>("licensing.client.kind", kind.ToName()));
+
+    public void AdmissionDuration(TimeSpan elapsed, AdmissionOutcome outcome) =>
+        _admissionDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("licensing.result", outcome.ToMetricValue()));
+
+    public void StoreError() => _storeErrors.Add(1);
+
+    public void FailOpen() => _failOpen.Add(1);
+
+    public void OnSessionsEnded(IReadOnlyList<EndedSession> ended)
+    {
+        foreach (var e in ended)
+        {
+            _ended.Add(1, new KeyValuePair<string, object?>("licensing.end_reason", e.Reason));
+        }
+    }
+}

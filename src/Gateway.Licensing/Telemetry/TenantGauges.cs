@@ -1,0 +1,94 @@
+using System.Diagnostics.Metrics;
+using Gateway.Licensing.Options;
+using Gateway.Licensing.Store;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Licensing.Telemetry;
+
+/// <summary>
+/// Per-tenant seat gauges with store-wide values (every replica reads the same store). Sampled in
+/// the background at a fixed rate, so a scrape never costs a store call, for at most
+/// <see cref="MetricsOptions.MaxTenants"/> tenants in tenant-id order.
+/// </summary>
+public sealed partial class TenantGauges : BackgroundService
+{
+    /// <summary>How often the store is sampled; well inside the 10 s the gauges must be fresh within.</summary>
+    public static readonly TimeSpan SampleInterval = TimeSpan.FromSeconds(5);
+
+    private readonly LicenseStore _store;
+    private readonly IOptionsMonitor<LicensingOptions> _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<TenantGauges> _logger;
+    private volatile IReadOnlyList<TenantSnapshot> _snapshots = [];
+
+    public TenantGauges(LicenseStore store, IMeterFactory meterFactory, IOptionsMonitor<LicensingOptions> options, TimeProvider time, ILogger<TenantGauges> logger)
+    {
+        var meter = meterFactory.Create(LicensingMetrics.MeterName);
+        meter.CreateObservableGauge("licensing.session.active", ObserveSessions, "{session}", "Live sessions per tenant, store-wide.");
+        meter.CreateObservableGauge("licensing.user.active", ObserveUsers, "{user}", "Active users per tenant, store-wide.");
+        meter.CreateObservableGauge("licensing.seat.limit", ObserveSeatLimits, "{seat}", "Seat limit per tenant.");
+        _store = store;
+        _options = options;
+        _time = time;
+        _logger = logger;
+    }
+
+    public IReadOnlyList<TenantSnapshot> Snapshots => _snapshots;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            await SampleAsync().ConfigureAwait(false);
+            try
+            {
+                await Task.Delay(SampleInterval, _time, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Reads every (bounded) tenant's counts from the store now.</summary>
+    public async Task SampleAsync()
+    {
+        try
+        {
+            var max = _options.CurrentValue.Metrics.MaxTenants;
+            var tenants = await _store.ListTenantsAsync().ConfigureAwait(false);
+            var reads = tenants.Take(max).Select(_store.GetTenantAsync).ToArray();
+            var snapshots = await Task.WhenAll(reads).ConfigureAwait(false);
+            _snapshots = snapshots.OfType<TenantSnapshot>().ToArray();
+            if (tenants.Count > max) LogTenantsCapped(tenants.Count, max);
+        }
+        catch (StoreUnavailableException ex)
+        {
+            // Keep the last values: a scrape during an outage shows the last known seats.
+            LogSampleFailed(ex);
+        }
+    }
+
+    private IEnumerable<Measurement<int>> ObserveSessions() => Observe(s => s.ActiveSessions);
+
+    private IEnumerable<Measurement<int>> ObserveUsers() => Observe(s => s.ActiveUsers);
+
+    private IEnumerable<Measurement<int>> ObserveSeatLimits() => Observe(s => s.SeatLimit);
+
+    private IEnumerable<Measurement<int>> Observe(Func<TenantSnapshot, int> value)
+    {
+        foreach (var s in _snapshots)
+        {
+            yield return new Measurement<int>(value(s), new KeyValuePair<string, object?>("licensing.tenant", s.Tenant));
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Count} tenants exceed Licensing:Metrics:MaxTenants={Max}; gauges cover the first {Max} by id")]
+    private partial void LogTenantsCapped(int count, int max);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Could not sample tenant gauges; keeping the last values")]
+    private partial void LogSampleFailed(Exception exception);
+}

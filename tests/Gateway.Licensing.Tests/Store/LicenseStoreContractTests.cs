@@ -1,0 +1,435 @@
+using Gateway.Licensing.Identity;
+using Gateway.Licensing.Options;
+using Gateway.Licensing.Rules;
+using Gateway.Licensing.Sessions;
+using Gateway.Licensing.Store;
+using Gateway.Licensing.Tests.Support;
+using StackExchange.Redis;
+
+namespace Gateway.Licensing.Tests.Store;
+
+/// <summary>
+/// The licensing rules of SPEC §3–4, run against a real store. Each concrete subclass supplies one
+/// store (redis-server, the embedded store, Redis Cluster); every rule must hold on all of them.
+/// Every test uses its own tenant, so tests share one server without interfering.
+/// </summary>
+public abstract class LicenseStoreContractTests
+{
+    protected abstract IConnectionMultiplexer Connection { get; }
+
+    private readonly string _tenant = "t-" + Guid.NewGuid().ToString("N")[..12];
+    private readonly RecordingListener _listener = new();
+    private readonly StaticOptionsMonitor<LicensingOptions> _options = new(new LicensingOptions());
+
+    private LicenseStore? _store;
+
+    private LicenseStore Store => _store ??= new LicenseStore(Connection, _options, [_listener]);
+
+    private LicensingOptions Options => _options.CurrentValue;
+
+    private SessionIdentity Id(string user, string device = "d1", ClientKind kind = ClientKind.Desktop) =>
+        new(_tenant, user, kind, device);
+
+    private Task<AdmissionResult> Admit(string user, string device = "d1", ClientKind kind = ClientKind.Desktop) =>
+        Store.AdmitAsync(Id(user, device, kind));
+
+    private async Task Plan(LicenseModel model, int seatLimit, params string[] activeUsers)
+    {
+        await Store.SetPlanAsync(_tenant, new TenantPlan(model, seatLimit, []), false, "test");
+        foreach (var u in activeUsers)
+        {
+            var r = await Store.SetUserActiveAsync(_tenant, u, true, "test");
+            Assert.NotEqual(ActivationStatus.SeatLimitReached, r.Status);
+        }
+    }
+
+    private async Task<int> ActiveSessions() => (await Store.GetTenantAsync(_tenant))!.ActiveSessions;
+
+    [Fact]
+    public async Task Tenant_without_plan_is_unlicensed()
+    {
+        var result = await Admit("alice");
+        Assert.Equal(AdmissionOutcome.TenantUnlicensed, result.Outcome);
+        Assert.Null(await Store.GetTenantAsync(_tenant));
+    }
+
+    [Fact]
+    public async Task Registered_users_first_seen_user_is_registered_inactive_and_refused()
+    {
+        await Plan(LicenseModel.RegisteredUsers, 5);
+        var result = await Admit("newcomer");
+        Assert.Equal(AdmissionOutcome.UserInactive, result.Outcome);
+        Assert.True(await Connection.GetDatabase().SortedSetScoreAsync(TenantKeys.For(_tenant)[TenantKeys.Users], "newcomer") is not null);
+        Assert.Equal(0, await ActiveSessions());
+    }
+
+    [Fact]
+    public async Task Active_user_is_admitted_and_readmission_refreshes_without_double_counting()
+    {
+        await Plan(LicenseModel.RegisteredUsers, 5, "alice");
+        var first = await Admit("alice");
+        var again = await Admit("alice");
+        Assert.Equal(AdmissionOutcome.Admitted, first.Outcome);
+        Assert.True(first.Created);
+        Assert.Equal(AdmissionOutcome.Admitted, again.Outcome);
+        Assert.False(again.Created);
+        Assert.Equal(first.SessionId, again.SessionId);
+        Assert.Equal(1, await ActiveSessions());
+    }
+
+    [Fact]
+    public async Task User_without_session_preempts_least_recently_used_borrowed_session()
+    {
+        await Plan(LicenseModel.RegisteredUsers, 10, "alice", "bob", "carol");
+        var a1 = await Admit("alice", "a1");
+        var b1 = await Admit("bob", "b1");
+        await Task.Delay(5);
+        var a2 = await Admit("alice", "a2");  // borrowed: alice's most recent is a2, so a1 is borrowed
+        Assert.Equal(AdmissionOutcome.Admitted, a2.Outcome);
+        await Task.Delay(5);
+        await Admit("alice", "a1");           // a1 used again: now a2 is alice's borrowed one
+        Assert.Equal(3, await ActiveSessions());
+
+        var c1 = await Admit("carol", "c1");
+        Assert.Equal(AdmissionOutcome.Preempted, c1.Outcome);
+        Assert.Equal([a2.SessionId], c1.PreemptedSessionIds);
+        Assert.Equal([EndReason.Preempted], _listener.Reasons(a2.SessionId));
+        Assert.Equal(3, await ActiveSessions());
+        Assert.Equal(AdmissionOutcome.Admitted, (await Admit("alice", "a1")).Outcome);
+        Assert.Equal(AdmissionOutcome.Admitted, (await Admit("bob", "b1")).Outcome);
+        Assert.False((await Admit("bob", "b1")).Created);
+        _ = b1;
+    }
+
+    [Fact]
+    public async Task Preemption_picks_the_oldest_borrowed_session_across_users()
+    {
+        await Plan(LicenseModel.RegisteredUsers, 10, "alice", "bob", "carol", "dave");
+        await Admit("alice", "a1");
+        await Admit("bob", "b1");
+        await Task.Delay(5);
+        var bobBorrowed = await Admit("bob", "b2");
+        await Task.Delay(5);
+        var aliceBorrowed = await Admit("alice", "a2");
+        await Task.Delay(5);
+        // Most recent per user: alice a2 and bob b2 are own... refresh a1/b1 so a2/b2 are borrowed.
+        await Admit("bob", "b1");
+        await Task.Delay(5);
+        await Admit("alice", "a1");
+        Assert.Equal(4, await ActiveSessions());
+
+        var carol = await Admit("carol");
+        Assert.Equal([bobBorrowed.SessionId], carol.PreemptedSessionIds);
+        var dave = await Admit("dave");
+        Assert.Equal([aliceBorrowed.SessionId], dave.PreemptedSessionIds);
+        Assert.Equal(4, await ActiveSessions());
+    }
+
+    [Fact]
+    public async Task Reject_at_capacity_turns_preemption_off()
+    {
+        Options.AtCapacity = AtCapacityBehavior.Reject;
+        await Plan(LicenseModel.RegisteredUsers, 10, "alice", "bob");
+        var a1 = await Admit("alice", "a1");
+        var a2 = await Admit("alice", "a2");
+        var bob = await Admit("bob");
+        Assert.Equal(AdmissionOutcome.SeatsExhausted, bob.Outcome);
+        Assert.Empty(_listener.Ended);
+        Assert.Equal(2, bob.ActiveSessions);
+        Assert.Equal(10, bob.SeatLimit);
+        Assert.True(bob.RetryAfter >= TimeSpan.FromSeconds(1));
+        Assert.True(bob.RetryAfter <= Options.IdleTimeout);
+        _ = (a1, a2);
+    }
+
+    [Fact]
+    public async Task User_with_a_session_gets_another_only_below_cap_and_sees_own_sessions_when_refused()
+    {
+        await Plan(LicenseModel.RegisteredUsers, 10, "alice", "bob");
+        var a1 = await Admit("alice", "a1");
+        var a2 = await Admit("alice", "a2");
+        var a3 = await Admit("alice", "a3");
+        Assert.Equal(AdmissionOutcome.Admitted, a2.Outcome);
+        Assert.Equal(AdmissionOutcome.SeatsExhausted, a3.Outcome);
+        Assert.Equal(new[] { a1.SessionId, a2.SessionId }.Order(), a3.YourSessions.Order());
+        Assert.Equal(2, await ActiveSessions());
+    }
+
+    [Fact]
+    public async Task Auto_activate_activates_first_seen_users_while_seats_are_free_and_never_reactivates()
+    {
+        Options.AutoActivate = true;
+        await Plan(LicenseModel.RegisteredUsers, 2);
+        Assert.Equal(AdmissionOutcome.Admitted, (await Admit("u1")).Outcome);
+        Assert.Equal(AdmissionOutcome.Admitted, (await Admit("u2")).Outcome);
+        Assert.Equal(AdmissionOutcome.UserInactive, (await Admit("u3")).Outcome);
+
+        await Store.SetUserActiveAsync(_tenant, "u1", false, "admin");
+        Assert.Equal(AdmissionOutcome.UserInactive, (await Admit("u1")).Outcome);
+        Assert.Equal(1, (await Store.GetTenantAsync(_tenant))!.ActiveUsers);
+    }
+
+    [Fact]
+    public async Task Activation_is_refused_at_the_seat_limit()
+    {
+        await Plan(LicenseModel.RegisteredUsers, 2, "a", "b");
+        var result = await Store.SetUserActiveAsync(_tenant, "c", true, "admin");
+        Assert.Equal(ActivationStatus.SeatLimitReached, result.Status);
+        Assert.Equal(2, (await Store.GetTenantAsync(_tenant))!.ActiveUsers);
+        Assert.Equal(ActivationStatus.Unchanged, (await Store.SetUserActiveAsync(_tenant, "a", true, "admin")).Status);
+        Assert.Equal(ActivationStatus.Created, (await Store.SetUserActiveAsync(_tenant, "z", false, "admin")).Status);
+    }
+
+    [Fact]
+    public async Task Deactivation_ends_the_users_sessions_and_trims_borrowed_sessions_above_the_new_cap()
+    {
+        await Plan(LicenseModel.RegisteredUsers, 10, "alice", "bob", "carol");
+        await Admit("alice", "a1");
+        await Task.Delay(5);
+        var aliceBorrowed1 = await Admit("alice", "a2");
+        await Task.Delay(5);
+        await Admit("alice", "a1");
+        var bob = await Admit("bob");
+        Assert.Equal(3, await ActiveSessions());
+
+        var result = await Store.SetUserActiveAsync(_tenant, "bob", false, "admin");
+        Assert.Equal(ActivationStatus.Updated, result.Status);
+        Assert.Equal([EndReason.Deactivated], _listener.Reasons(bob.SessionId));
+        // Cap is now 2 active users (alice, carol): 2 sessions remain.
+        Assert.Equal(2, await ActiveSessions());
+
+        await Store.SetUserActiveAsync(_tenant, "carol", false, "admin");
+        // Cap 1: alice's borrowed session ends too.
+        Assert.Equal(1, await ActiveSessions());
+        Assert.Equal([EndReason.Revoked], _listener.Reasons(aliceBorrowed1.SessionId));
+        Assert.Equal(AdmissionOutcome.UserInactive, (await Admit("bob")).Outcome);
+    }
+
+    [Fact]
+    public async Task Concurrent_sessions_cap_is_the_seat_limit_for_any_user()
+    {
+        await Plan(LicenseModel.ConcurrentSessions, 2);
+        Assert.Equal(AdmissionOutcome.Admitted, (await Admit("x")).Outcome);
+        Assert.Equal(AdmissionOutcome.Admitted, (await Admit("x", "d2")).Outcome);
+        var third = await Admit("y");
+        Assert.Equal(AdmissionOutcome.SeatsExhausted, third.Outcome);
+        Assert.Equal(2, third.ActiveSessions);
+    }
+
+    [Fact]
+    public async Task Concurrent_sessions_hold_seats_for_reserved_users_and_let_them_preempt()
+    {
+        await Store.SetPlanAsync(_tenant, new TenantPlan(LicenseModel.ConcurrentSessions, 3, ["boss"]), false, "test");
+        var x = await Admit("x");
+        await Task.Delay(5);
+        var y = await Admit("y");
+        // One seat is held back for the boss.
+        Assert.Equal(AdmissionOutcome.SeatsExhausted, (await Admit("z")).Outcome);
+        Assert.Equal(AdmissionOutcome.Admitted, (await Admit("boss")).Outcome);
+        // The boss's second session is an ordinary one: refused at the limit.
+        Assert.Equal(AdmissionOutcome.SeatsExhausted, (await Admit("boss", "d2")).Outcome);
+
+        await Store.EndSessionAsync(_tenant, (await Admit("boss")).SessionId, EndReason.Logout, "boss");
+        Assert.Equal(AdmissionOutcome.SeatsExhausted, (await Admit("z")).Outcome);
+        // Fill the tenant while the boss is away (the reserved seat is kept, so only by plan change).
+        await Store.SetPlanAsync(_tenant, new TenantPlan(LicenseModel.ConcurrentSessions, 3, []), false, "test");
+        Assert.Equal(AdmissionOutcome.Admitted, (await Admit("z")).Outcome);
+        await Store.SetPlanAsync(_tenant, new TenantPlan(LicenseModel.ConcurrentSessions, 3, ["boss"]), false, "test");
+        var boss = await Admit("boss");
+        Assert.Equal(AdmissionOutcome.Preempted, boss.Outcome);
+        Assert.Equal([x.SessionId], boss.PreemptedSessionIds);
+        _ = y;
+    }
+
+    [Fact]
+    public async Task Plan_change_ends_sessions_of_inactive_users_first_then_trims_to_the_cap()
+    {
+        await Plan(LicenseModel.ConcurrentSessions, 5, "alice");
+        var alice = await Admit("alice");
+        await Task.Delay(5);
+        var guest1 = await Admit("guest", "g1");
+        await Task.Delay(5);
+        var guest2 = await Admit("guest", "g2");
+        Assert.Equal(3, await ActiveSessions());
+
+        var change = await Store.SetPlanAsync(_tenant, new TenantPlan(LicenseModel.RegisteredUsers, 5, []), false, "admin");
+        Assert.Equal(PlanChangeStatus.Updated, change.Status);
+        Assert.Equal(new[] { guest1.SessionId, guest2.SessionId }.Order(), change.EndedSessionIds.Order());
+        Assert.Equal([EndReason.Revoked], _listener.Reasons(guest1.SessionId));
+        Assert.Equal(1, await ActiveSessions());
+        Assert.False((await Admit("alice")).Created);
+        _ = alice;
+    }
+
+    [Fact]
+    public async Task Lowering_the_seat_limit_trims_borrowed_then_least_recently_used_sessions()
+    {
+        await Plan(LicenseModel.ConcurrentSessions, 5);
+        var u1 = await Admit("u1");
+        await Task.Delay(5);
+        var u2 = await Admit("u2");
+        await Task.Delay(5);
+        var u2b = await Admit("u2", "second");
+        await Task.Delay(5);
+        var u3 = await Admit("u3");
+
+        var change = await Store.SetPlanAsync(_tenant, new TenantPlan(LicenseModel.ConcurrentSessions, 2, []), false, "admin");
+        // u2's older session is borrowed and goes first; then the least recently used other (u1).
+        Assert.Equal(new[] { u2.SessionId, u1.SessionId }.Order(), change.EndedSessionIds.Order());
+        Assert.Equal(2, await ActiveSessions());
+        _ = (u2b, u3);
+    }
+
+    [Fact]
+    public async Task Plan_change_refuses_a_limit_below_active_users_and_config_plans_are_refused_through_the_api()
+    {
+        await Plan(LicenseModel.RegisteredUsers, 3, "a", "b", "c");
+        var lower = await Store.SetPlanAsync(_tenant, new TenantPlan(LicenseModel.RegisteredUsers, 2, []), false, "admin");
+        Assert.Equal(PlanChangeStatus.SeatLimitBelowActiveUsers, lower.Status);
+        Assert.Equal(3, (await Store.GetTenantAsync(_tenant))!.SeatLimit);
+
+        var config = await Store.SetPlanAsync(_tenant, new TenantPlan(LicenseModel.RegisteredUsers, 4, []), true, "configuration");
+        Assert.Equal(PlanChangeStatus.Updated, config.Status);
+        var api = await Store.SetPlanAsync(_tenant, new TenantPlan(LicenseModel.RegisteredUsers, 9, []), false, "admin");
+        Assert.Equal(PlanChangeStatus.ManagedByConfig, api.Status);
+        var snapshot = (await Store.GetTenantAsync(_tenant))!;
+        Assert.Equal(4, snapshot.SeatLimit);
+        Assert.True(snapshot.ManagedByConfig);
+    }
+
+    [Fact]
+    public async Task Idle_sessions_expire_and_are_purged_by_admission_and_by_the_sweep()
+    {
+        Options.IdleTimeout = TimeSpan.FromSeconds(1);
+        await Plan(LicenseModel.ConcurrentSessions, 1);
+        var first = await Admit("u1");
+        Assert.Equal(AdmissionOutcome.SeatsExhausted, (await Admit("u2")).Outcome);
+        await Task.Delay(1300);
+        var second = await Admit("u2");
+        Assert.Equal(AdmissionOutcome.Admitted, second.Outcome);
+        Assert.Equal(1, second.Expired.Idle);
+        Assert.Equal([EndReason.Idle], _listener.Reasons(first.SessionId));
+
+        await Task.Delay(1300);
+        var swept = await Store.SweepAsync(_tenant);
+        Assert.Equal([second.SessionId], swept.EndedSessionIds);
+        Assert.Equal(0, await ActiveSessions());
+    }
+
+    [Fact]
+    public async Task Touch_slides_the_expiry_and_reports_sessions_that_are_gone()
+    {
+        Options.IdleTimeout = TimeSpan.FromSeconds(1);
+        await Plan(LicenseModel.ConcurrentSessions, 5);
+        var kept = await Admit("u1");
+        var dropped = await Admit("u2");
+        for (var i = 0; i < 4; i++)
+        {
+            await Task.Delay(400);
+            var touch = await Store.TouchAsync(_tenant, [kept.SessionId]);
+            Assert.Empty(touch.MissingSessionIds);
+        }
+        var final = await Store.TouchAsync(_tenant, [kept.SessionId, dropped.SessionId]);
+        Assert.Equal([dropped.SessionId], final.MissingSessionIds);
+        Assert.Equal(1, await ActiveSessions());
+    }
+
+    [Fact]
+    public async Task Service_sessions_end_after_their_lifetime_even_when_used()
+    {
+        Options.ServiceSessionLifetime = TimeSpan.FromSeconds(1);
+        await Plan(LicenseModel.RegisteredUsers, 5, "batch-client");
+        var service = await Admit("batch-client", "svc", ClientKind.Service);
+        Assert.Equal(AdmissionOutcome.Admitted, service.Outcome);
+        await Task.Delay(600);
+        Assert.False((await Admit("batch-client", "svc", ClientKind.Service)).Created);
+        await Task.Delay(600);
+        var swept = await Store.SweepAsync(_tenant);
+        Assert.Equal(1, swept.Expired.Lifetime);
+        Assert.Equal([EndReason.Lifetime], _listener.Reasons(service.SessionId));
+        var reopened = await Admit("batch-client", "svc", ClientKind.Service);
+        Assert.True(reopened.Created);
+    }
+
+    [Fact]
+    public async Task Release_ends_only_the_owners_session()
+    {
+        await Plan(LicenseModel.ConcurrentSessions, 5);
+        var alice = await Admit("alice");
+        Assert.False(await Store.EndSessionAsync(_tenant, alice.SessionId, EndReason.Logout, "mallory", owner: "mallory"));
+        Assert.True(await Store.EndSessionAsync(_tenant, alice.SessionId, EndReason.Logout, "alice", owner: "alice"));
+        Assert.False(await Store.EndSessionAsync(_tenant, alice.SessionId, EndReason.Logout, "alice"));
+        Assert.Equal(0, await ActiveSessions());
+        Assert.True((await Admit("alice")).Created);
+    }
+
+    [Fact]
+    public async Task Swap_moves_the_seat_in_one_step_and_bulk_changes_are_all_or_nothing()
+    {
+        await Plan(LicenseModel.RegisteredUsers, 2, "a", "b");
+        var aSession = await Admit("a");
+        var swap = await Store.SwapUsersAsync(_tenant, "a", "c", "admin");
+        Assert.Equal(ActivationStatus.Updated, swap.Status);
+        Assert.False(swap.DeactivatedUserActive);
+        Assert.True(swap.ActivatedUserActive);
+        Assert.Equal([EndReason.Deactivated], _listener.Reasons(aSession.SessionId));
+
+        var tooMany = await Store.SetUsersActiveAsync(_tenant, [("d", true), ("e", true), ("b", false)], "admin");
+        Assert.Equal(ActivationStatus.SeatLimitReached, tooMany.Status);
+        var snapshot = (await Store.GetTenantAsync(_tenant))!;
+        Assert.Equal(2, snapshot.ActiveUsers);
+        Assert.True(await Connection.GetDatabase().SetContainsAsync(TenantKeys.For(_tenant)[TenantKeys.Active], "b"));
+
+        var fits = await Store.SetUsersActiveAsync(_tenant, [("d", true), ("b", false)], "admin");
+        Assert.Equal(ActivationStatus.Updated, fits.Status);
+        Assert.Equal([true, false], fits.Created);
+        Assert.Equal(2, fits.ActiveUsers);
+    }
+
+    [Fact]
+    public async Task Hostile_ids_stay_inside_the_tenants_fixed_keys()
+    {
+        await Plan(LicenseModel.ConcurrentSessions, 5);
+        string[] users = ["a b", "{x}", "*", "k:v", "?", "lic:{other}:sessions", "x\"y'z", new string('u', 128)];
+        foreach (var u in users)
+        {
+            Assert.Equal(AdmissionOutcome.Admitted, (await Admit(u, "{dev} *:?")).Outcome);
+            await Store.EndSessionAsync(_tenant, Id(u, "{dev} *:?").ComputeSessionId(), EndReason.Logout, u);
+        }
+        var keys = new List<string>();
+        foreach (var s in Connection.GetServers())
+        {
+            await foreach (var k in s.KeysAsync(pattern: "*" + _tenant + "*")) keys.Add(k!);
+        }
+        Assert.NotEmpty(keys);
+        Assert.All(keys, k => Assert.Contains(k, TenantKeys.For(_tenant).Select(x => (string)x!)));
+    }
+
+    [Fact]
+    public async Task Two_hundred_parallel_admissions_of_distinct_users_admit_exactly_the_cap()
+    {
+        await Plan(LicenseModel.ConcurrentSessions, 20);
+        for (var round = 0; round < 5; round++)
+        {
+            var results = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => Admit($"r{round}-u{i}", $"d{i}")));
+            Assert.Equal(20, results.Count(r => r.IsAdmitted));
+            Assert.Equal(20, await ActiveSessions());
+            foreach (var r in results.Where(r => r.IsAdmitted)) await Store.EndSessionAsync(_tenant, r.SessionId, EndReason.Logout, "test");
+            Assert.Equal(0, await ActiveSessions());
+        }
+    }
+
+    [Fact]
+    public async Task One_user_opening_many_devices_in_parallel_gets_exactly_the_cap()
+    {
+        var users = Enumerable.Range(0, 20).Select(i => $"user{i}").ToArray();
+        await Plan(LicenseModel.RegisteredUsers, 20, users);
+        for (var round = 0; round < 3; round++)
+        {
+            var results = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => Admit("user0", $"r{round}-dev{i}")));
+            Assert.Equal(20, results.Count(r => r.IsAdmitted));
+            Assert.Equal(20, await ActiveSessions());
+            foreach (var r in results.Where(r => r.IsAdmitted)) await Store.EndSessionAsync(_tenant, r.SessionId, EndReason.Logout, "test");
+        }
+    }
+}
