@@ -86,8 +86,8 @@ internal sealed partial class SeatLicensingMiddleware(
     {
         if (decision.Forward)
         {
-            // Admitted, preempted (admitted after ending a borrowed session), or FailOpen during an outage.
-            if (decision.Outcome == AdmissionOutcome.StoreUnavailable) LogForwardedFailOpen(tenant);
+            // Admitted, preempted (admitted after ending a borrowed session), or FailOpen during an
+            // outage (the engine counts and logs that).
             LicensingHeaders.SetForwarded(context.Request.Headers, decision.SessionId, tenant);
             return next(context);
         }
@@ -144,9 +144,6 @@ internal sealed partial class SeatLicensingMiddleware(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Session of tenant {Tenant} refused: {Outcome}")]
     private partial void LogRefused(string tenant, AdmissionOutcome outcome);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Store unavailable; forwarding a request of tenant {Tenant} under the FailOpen policy")]
-    private partial void LogForwardedFailOpen(string tenant);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Release route forwarded without ending a session: {Reason}")]
     private partial void LogReleaseWithoutSession(string reason);
