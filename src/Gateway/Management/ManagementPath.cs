@@ -6,21 +6,25 @@ namespace Gateway.Management;
 /// <summary><c>Licensing:ManagementPath</c> as a <see cref="PathString"/>, rebuilt only when the options change.</summary>
 internal sealed class ManagementPath(IOptionsMonitor<LicensingOptions> options)
 {
-    private (LicensingOptions Source, PathString Path)? _current;
+    private Compiled? _current;
 
     public PathString Value
     {
         get
         {
             var source = options.CurrentValue;
-            var current = _current;
-            if (current is { } c && ReferenceEquals(c.Source, source)) return c.Path;
-            var path = new PathString(source.ManagementPath);
-            _current = (source, path);
-            return path;
+            var current = Volatile.Read(ref _current);
+            if (current is null || !ReferenceEquals(current.Source, source))
+            {
+                current = new Compiled(source, new PathString(source.ManagementPath));
+                Volatile.Write(ref _current, current);
+            }
+            return current.Path;
         }
     }
 
     /// <summary>Whether <paramref name="path"/> is the management path or below it.</summary>
     public bool Contains(PathString path) => path.StartsWithSegments(Value, StringComparison.OrdinalIgnoreCase);
+
+    private sealed record Compiled(LicensingOptions Source, PathString Path);
 }
