@@ -10,6 +10,9 @@ namespace Gateway.Store;
 /// </summary>
 internal sealed partial class EmbeddedStoreHost : IDisposable, IAsyncDisposable
 {
+    /// <summary>Log category of Garnet itself (verbose at Information; the shipped settings keep it at Warning).</summary>
+    public const string GarnetLogCategory = "Gateway.Licensing.Embedded.Garnet";
+
     private readonly EmbeddedRedisServer _server;
 
     public EmbeddedStoreHost(IHostEnvironment environment, IOptions<LicensingOptions> options, ILoggerFactory loggers)
@@ -17,7 +20,7 @@ internal sealed partial class EmbeddedStoreHost : IDisposable, IAsyncDisposable
         var embedded = options.Value.Embedded;
         DataPath = Path.GetFullPath(Path.Combine(environment.ContentRootPath, embedded.DataPath));
         var logger = loggers.CreateLogger<EmbeddedStoreHost>();
-        _server = EmbeddedRedisServer.Start(DataPath, embedded.Port, loggers.CreateLogger("Gateway.Licensing.Embedded"));
+        _server = EmbeddedRedisServer.Start(DataPath, embedded.Port, loggers.CreateLogger(GarnetLogCategory));
         LogStarted(logger, _server.Port, DataPath);
     }
 
