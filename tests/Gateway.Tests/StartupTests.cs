@@ -34,7 +34,7 @@ public sealed class StartupTests(StartupTests.Stores stores, ITestOutputHelper o
     {
         await using (gateway)
         {
-            var ex = await Assert.ThrowsAnyAsync<Exception>(gateway.StartAsync);
+            var ex = await Assert.ThrowsAnyAsync<Exception>(() => gateway.StartAsync());
             var messages = new List<string>();
             for (Exception? e = ex; e is not null; e = e.InnerException)
             {

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net;
 using Gateway.Licensing.Rules;
+using Gateway.Licensing.Tests.Infrastructure;
+using Gateway.Tests.Infrastructure;
 using Gateway.Tests.Support;
 using static Gateway.Tests.Support.GatewayRequests;
 
@@ -76,5 +78,33 @@ public sealed class FailOpenOutageTests(FailOpenOutageTests.Fixture fixture) : I
         {
             await fixture.Redis.StartAsync();
         }
+    }
+}
+
+/// <summary>SPEC §8: the gateway starts while the store is down, answers health, refuses new sessions with 503.</summary>
+public sealed class StoreDownAtStartTests : IAsyncLifetime
+{
+    private readonly LoopbackBackend _backend = new();
+
+    public Task InitializeAsync() => _backend.InitializeAsync();
+
+    public Task DisposeAsync() => _backend.DisposeAsync();
+
+    [Fact]
+    public async Task Gateway_starts_without_its_store()
+    {
+        var deadPort = FreePort.Get(); // nothing listens there
+        await using var gateway = new GatewayFactory($"127.0.0.1:{deadPort}", _backend.BaseAddress)
+            .WithTenant("down", LicenseModel.ConcurrentSessions, 5);
+
+        var started = Stopwatch.StartNew();
+        var client = await gateway.StartAsync(waitForPlans: false);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"start took {started.Elapsed}");
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/_licensing/healthz")).StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/_licensing/readyz")).StatusCode);
+        var refused = await client.SendAsync(Get("/api/x", TestTokens.User("down", "alice")));
+        await refused.AssertProblemAsync(HttpStatusCode.ServiceUnavailable, "store-unavailable");
+        await (await client.SendAsync(Get("/open/x", token: null))).AssertForwardedAsync();
     }
 }

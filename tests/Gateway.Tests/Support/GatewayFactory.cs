@@ -67,11 +67,11 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
 
     public LicenseStore Store => Services.GetRequiredService<LicenseStore>();
 
-    /// <summary>Starts the gateway and waits until the configured plans are in the store.</summary>
-    public async Task<HttpClient> StartAsync()
+    /// <summary>Starts the gateway and (unless told not to) waits until the configured plans are in the store.</summary>
+    public async Task<HttpClient> StartAsync(bool waitForPlans = true)
     {
         var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
-        await Services.GetRequiredService<ConfiguredPlanSeeder>().Seeded.WaitAsync(TimeSpan.FromSeconds(10));
+        if (waitForPlans) await Services.GetRequiredService<ConfiguredPlanSeeder>().Seeded.WaitAsync(TimeSpan.FromSeconds(10));
         return client;
     }
 
