@@ -68,4 +68,14 @@ public sealed class ReleaseTests(ReleaseTests.Fixture fixture) : IClassFixture<R
         var response = await Client.SendAsync(Get("/logout/connect/endsession", token: null));
         await response.AssertForwardedAsync();
     }
+
+    [Fact]
+    public async Task Release_from_a_browser_without_device_cookie_is_forwarded_without_session_or_new_cookie()
+    {
+        var response = await Client.SendAsync(Get("/logout/connect/endsession", TestTokens.User("rel-ok", "carol"), device: null, userAgent: BrowserAgent));
+
+        var echo = await Echo.ReadAsync(response);
+        Assert.Null(echo.Header("X-Licensing-Session"));
+        Assert.False(response.Headers.Contains("Set-Cookie"));
+    }
 }

@@ -39,9 +39,10 @@ public static class SeatGatewayApplicationExtensions
     {
         app.MapGatewayHealthChecks(managementPath);
 
-        // The management API (/v1/tenants/..., /v1/me/...) is mapped here:
-        //   app.MapLicensingManagementApi();
-        // (it is written on branch `mgmt`). Keep it above the fallback.
+        // The management API (branch `mgmt`) is mapped here, before the fallback:
+        //   app.MapLicensingManagementApi(managementPath);
+        //   app.MapLicensingOpenApi(managementPath);
+        // with its services in AddSeatGateway (see there).
 
         app.MapManagementFallback(managementPath);
     }

@@ -25,6 +25,10 @@ public static class SeatGatewayServiceExtensions
         services.AddGatewayForwardedHeaders();
         services.AddSeatLicensingProxy(builder.Configuration.GetSection("ReverseProxy"));
         services.AddGatewayHealthChecks();
+
+        // The management API (branch `mgmt`) registers here:
+        //   services.AddLicensingManagementApi();
+        //   services.AddSingleton<ICurrentSessionResolver, ...>(); // IdentityResolver.Resolve(ctx, ctx.User, mintDeviceCookie: false)
         return builder;
     }
 }

@@ -34,8 +34,10 @@ internal sealed class IdentityResolver(IOptionsMonitor<LicensingOptions> options
     }
 
     /// <param name="mintDeviceCookie">
-    /// Whether a web client without a device may be given a new <c>seat-device</c> cookie (not when the
-    /// request only ends a session).
+    /// Whether a web client without a device may be given a new <c>seat-device</c> cookie. False when
+    /// the request only looks up an existing session (a <c>Release</c> route, the management API's
+    /// "current session"): then nothing is written to the response, and a browser without the cookie
+    /// resolves to no identity.
     /// </param>
     public IdentityResolution Resolve(HttpContext context, ClaimsPrincipal principal, bool mintDeviceCookie = true)
     {
@@ -105,8 +107,11 @@ internal sealed class IdentityResolver(IOptionsMonitor<LicensingOptions> options
                     if (string.IsNullOrEmpty(device))
                     {
                         device = null;
-                        if (kind == ClientKind.Web && mintDeviceCookie && source.IsGatewayCookie)
+                        if (kind == ClientKind.Web && source.IsGatewayCookie)
                         {
+                            // An enforced request would be given a new device here, so a browser
+                            // without the cookie has no session yet: nothing later in the list applies.
+                            if (!mintDeviceCookie) return IdentityResolution.Incomplete("This browser has no device cookie yet, so no session.");
                             device = DeviceCookie.Mint();
                             DeviceCookie.SetOnResponse(context, device);
                         }
