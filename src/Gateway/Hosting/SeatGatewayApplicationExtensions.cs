@@ -1,0 +1,53 @@
+using Gateway.Licensing.Options;
+using Gateway.Management;
+using Gateway.Proxy;
+using Gateway.Telemetry;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Hosting;
+
+public static class SeatGatewayApplicationExtensions
+{
+    /// <summary>
+    /// The request pipeline: forwarded headers (client address for fingerprints), routing,
+    /// authentication, authorization, the gateway's own routes under <c>Licensing:ManagementPath</c>,
+    /// then YARP with the licensing step first in its pipeline.
+    /// </summary>
+    public static WebApplication UseSeatGateway(this WebApplication app)
+    {
+        // Reading the options validates them: a bad value stops here, naming the key.
+        var options = app.Services.GetRequiredService<IOptions<LicensingOptions>>().Value;
+        var managementPath = options.ManagementPath;
+
+        app.UseForwardedHeaders();
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapSeatGatewayManagement(options);
+
+        app.MapReverseProxy(proxy =>
+        {
+            proxy.UseSeatLicensing();
+            proxy.UseSessionAffinity();
+            proxy.UseLoadBalancing();
+            proxy.UsePassiveHealthChecks();
+        });
+        return app;
+    }
+
+    /// <summary>Everything the gateway answers itself (SPEC §6).</summary>
+    private static void MapSeatGatewayManagement(this WebApplication app, LicensingOptions options)
+    {
+        var managementPath = options.ManagementPath;
+        app.MapGatewayHealthChecks(managementPath);
+        app.MapGatewayMetrics(options);
+
+        // The management API (branch `mgmt`) is mapped here, before the fallback:
+        //   app.MapLicensingManagementApi(managementPath);
+        //   app.MapLicensingOpenApi(managementPath);
+        // with its services in AddSeatGateway (see there).
+
+        app.MapManagementFallback(managementPath);
+    }
+}
