@@ -28,8 +28,9 @@ public static class SeatGatewayServiceExtensions
         services.AddGatewayHealthChecks();
         services.AddGatewayTelemetry(builder.Configuration);
 
-        // The management API (branch `mgmt`) registers here:
-        //   services.AddLicensingManagementApi();
+        services.AddLicensingManagementApi();
+        // DELETE /v1/me/sessions/current needs an ICurrentSessionResolver (the host's identity
+        // resolution, without minting a device cookie); without one it answers 404:
         //   services.AddSingleton<ICurrentSessionResolver, ...>(); // IdentityResolver.Resolve(ctx, ctx.User, mintDeviceCookie: false)
         return builder;
     }

@@ -7,6 +7,7 @@ using Gateway.Licensing.Options;
 using Gateway.Licensing.Rules;
 using Gateway.Licensing.Sessions;
 using Gateway.Licensing.Store;
+using Gateway.Problems;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -46,7 +47,7 @@ public static class ManagementApi
         var v1 = endpoints.MapGroup(managementPath.TrimEnd('/') + "/v1")
             .RequireAuthorization()
             .WithGroupName(ManagementServiceCollectionExtensions.DocumentName)
-            .AddEndpointFilter(StoreUnavailableFilter)
+            .AddEndpointFilter(ManagementFilter)
             .ProblemCodes(StatusCodes.Status503ServiceUnavailable, ManagementProblemCodes.StoreUnavailable);
 
         var tenants = v1.MapGroup("/tenants/{tenant}")
@@ -174,10 +175,10 @@ public static class ManagementApi
         switch (result.Status)
         {
             case PlanChangeStatus.ManagedByConfig:
-                return Problems.Create(StatusCodes.Status409Conflict, ManagementProblemCodes.PlanManagedByConfig, "The plan is managed by configuration.",
+                return Problems.Create(StatusCodes.Status409Conflict, ManagementProblemCodes.PlanManagedByConfig, "Plan managed by configuration",
                     $"The plan of '{tenant}' comes from Licensing:Tenants:{tenant} and is applied at every start; change it there. Its users are managed through this API as usual.");
             case PlanChangeStatus.SeatLimitBelowActiveUsers:
-                return Problems.Create(StatusCodes.Status409Conflict, ManagementProblemCodes.SeatLimitBelowActiveUsers, "The seat limit is below the active users.",
+                return Problems.Create(StatusCodes.Status409Conflict, ManagementProblemCodes.SeatLimitBelowActiveUsers, "Seat limit below active users",
                     $"{result.ActiveUsers} users are active; deactivate users down to {body.SeatLimit} first.",
                     new Dictionary<string, object?> { ["activeUsers"] = result.ActiveUsers, ["seatLimit"] = body.SeatLimit });
         }
@@ -269,7 +270,7 @@ public static class ManagementApi
         return result.Status switch
         {
             ActivationStatus.TenantUnlicensed => Problems.TenantNotFound(tenant),
-            ActivationStatus.SeatLimitReached => Problems.Create(StatusCodes.Status409Conflict, ManagementProblemCodes.SeatLimitReached, "The seat limit would be exceeded.",
+            ActivationStatus.SeatLimitReached => Problems.Create(StatusCodes.Status409Conflict, ManagementProblemCodes.SeatLimitReached, "Seat limit reached",
                 "Nothing was changed: the list would leave more users active than the plan's seat limit.",
                 new Dictionary<string, object?> { ["activeUsers"] = result.ActiveUsers, ["seatLimit"] = await SeatLimitAsync(store, tenant).ConfigureAwait(false) }),
             _ => TypedResults.Ok(new BulkActivationResponse(result.ActiveUsers, changes.Select(c => new UserStateResponse(c.User, c.Active)).ToArray())),
@@ -556,17 +557,19 @@ public static class ManagementApi
     private static TenantResponse ToResponse(TenantSnapshot s, LicensingOptions options) =>
         new(s.Tenant, s.Model, s.SeatLimit, s.ActiveUsers, s.ActiveSessions, s.ReservedUsers, (int)Math.Ceiling(options.IdleTimeout.TotalSeconds));
 
-    private static async ValueTask<object?> StoreUnavailableFilter(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    /// <summary>No answer of the API is cached; a store outage is a 503 problem with Retry-After.</summary>
+    private static async ValueTask<object?> ManagementFilter(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
+        context.HttpContext.Response.Headers.CacheControl = "no-store";
         try
         {
             return await next(context).ConfigureAwait(false);
         }
         catch (StoreUnavailableException)
         {
-            context.HttpContext.Response.Headers.RetryAfter = "5";
+            context.HttpContext.Response.Headers.RetryAfter = LicensingProblems.StoreRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
             return Problems.Create(StatusCodes.Status503ServiceUnavailable, ManagementProblemCodes.StoreUnavailable,
-                "The licensing store is unavailable.", "The store did not answer in time; try again shortly.");
+                "Licensing store unavailable", "The licensing store did not answer in time. Retry later.");
         }
     }
 }

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using Gateway.Problems;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Gateway.Management;
@@ -20,37 +22,43 @@ public static class ManagementProblemCodes
 /// <summary>Builds the RFC 9457 answers of the management API; every one carries a <c>code</c>.</summary>
 internal static class Problems
 {
-    public static ProblemHttpResult Create(int status, string code, string title, string? detail = null, IDictionary<string, object?>? extensions = null)
+    /// <summary>
+    /// A problem in the gateway's format (as <c>Gateway.Problems.ProblemResponse</c> writes them):
+    /// <c>type</c> <c>urn:seat-gateway:problem:{code}</c>, <c>title</c>, <c>status</c>, <c>detail</c>,
+    /// <c>code</c>, extension members, <c>traceId</c>.
+    /// </summary>
+    public static ProblemHttpResult Create(int status, string code, string title, string detail, IDictionary<string, object?>? extensions = null)
     {
         var ext = new Dictionary<string, object?>(StringComparer.Ordinal) { ["code"] = code };
         if (extensions is not null)
         {
             foreach (var (k, v) in extensions) ext[k] = v;
         }
-        return TypedResults.Problem(detail: detail, statusCode: status, title: title, extensions: ext);
+        if (Activity.Current?.Id is { } traceId) ext["traceId"] = traceId;
+        return TypedResults.Problem(detail: detail, statusCode: status, title: title, type: ProblemCodes.TypeOf(code), extensions: ext);
     }
 
     public static ProblemHttpResult Invalid(string detail) =>
-        Create(StatusCodes.Status400BadRequest, ManagementProblemCodes.InvalidRequest, "The request is invalid.", detail);
+        Create(StatusCodes.Status400BadRequest, ManagementProblemCodes.InvalidRequest, "Invalid request", detail);
 
     public static ProblemHttpResult Forbidden() =>
-        Create(StatusCodes.Status403Forbidden, ManagementProblemCodes.Forbidden, "Not allowed.",
+        Create(StatusCodes.Status403Forbidden, ManagementProblemCodes.Forbidden, "Forbidden",
             "This route needs the license-operator role, or license-admin for the tenant of your token.");
 
     public static ProblemHttpResult TenantNotFound(string tenant) =>
-        Create(StatusCodes.Status404NotFound, ManagementProblemCodes.TenantNotFound, "The tenant has no plan.", $"No plan for tenant '{tenant}'.");
+        Create(StatusCodes.Status404NotFound, ManagementProblemCodes.TenantNotFound, "Tenant not found", $"There is no licence plan for tenant '{tenant}'.");
 
     public static ProblemHttpResult SessionNotFound() =>
-        Create(StatusCodes.Status404NotFound, ManagementProblemCodes.SessionNotFound, "No such session.", "The session does not exist or has already ended.");
+        Create(StatusCodes.Status404NotFound, ManagementProblemCodes.SessionNotFound, "Session not found", "There is no such live session: it does not exist, has already ended or is not yours.");
 
     public static ProblemHttpResult SeatLimitReached(int seatLimit) =>
-        Create(StatusCodes.Status409Conflict, ManagementProblemCodes.SeatLimitReached, "The seat limit is reached.",
+        Create(StatusCodes.Status409Conflict, ManagementProblemCodes.SeatLimitReached, "Seat limit reached",
             $"All {seatLimit} seats are taken by active users; deactivate one first or swap.",
             new Dictionary<string, object?> { ["seatLimit"] = seatLimit });
 
     public static ProblemHttpResult IdentityIncomplete() =>
-        Create(StatusCodes.Status403Forbidden, ManagementProblemCodes.IdentityIncomplete, "The token names no tenant or user.");
+        Create(StatusCodes.Status403Forbidden, ManagementProblemCodes.IdentityIncomplete, "Identity incomplete", "The token does not name a tenant and a user.");
 
     public static ProblemHttpResult InvalidIdentity() =>
-        Create(StatusCodes.Status400BadRequest, ManagementProblemCodes.InvalidIdentity, "The token's tenant or user id is malformed.");
+        Create(StatusCodes.Status400BadRequest, ManagementProblemCodes.InvalidIdentity, "Invalid identity", "The token's tenant or user is malformed or ambiguous.");
 }

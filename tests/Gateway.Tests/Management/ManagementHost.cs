@@ -245,6 +245,9 @@ internal static class ProblemAssert
         var json = JsonDocument.Parse(text).RootElement.Clone();
         Assert.Equal(code, json.GetProperty("code").GetString());
         Assert.Equal(status, json.GetProperty("status").GetInt32());
+        Assert.Equal("urn:seat-gateway:problem:" + code, json.GetProperty("type").GetString());
+        Assert.False(string.IsNullOrEmpty(json.GetProperty("title").GetString()));
+        Assert.False(string.IsNullOrEmpty(json.GetProperty("detail").GetString()));
         return json;
     }
 }
