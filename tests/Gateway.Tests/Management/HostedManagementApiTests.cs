@@ -115,3 +115,37 @@ public sealed class HostedManagementApiTests(HostedManagementApiTests.Fixture fi
         Assert.DoesNotContain(fixture.Backend.Received, x => x.Path.StartsWith("/_licensing", StringComparison.OrdinalIgnoreCase));
     }
 }
+
+/// <summary>SPEC §6: with <c>Licensing:ManagementPort</c>, tenant routes, metrics and OpenAPI only on that port; health and /me everywhere.</summary>
+public sealed class HostedManagementPortTests(HostedManagementPortTests.Fixture fixture) : IClassFixture<HostedManagementPortTests.Fixture>
+{
+    public sealed class Fixture : GatewayFixture
+    {
+        // The test server's connections have local port 0, so every request here is "elsewhere".
+        protected override void Configure(GatewayFactory gateway) => gateway
+            .WithTenant("acme", LicenseModel.RegisteredUsers, 3, activeUsers: ["alice"])
+            .With("Licensing:ManagementPort", "9464");
+    }
+
+    [Theory]
+    [InlineData("/_licensing/v1/tenants/acme")]
+    [InlineData("/_licensing/v1/tenants/acme/users")]
+    [InlineData("/_licensing/openapi/v1.json")]
+    [InlineData("/_licensing/metrics")]
+    public async Task Management_only_routes_do_not_exist_on_other_ports(string path)
+    {
+        var token = TestTokens.User("ops", "olga", ("role", ManagementCaller.OperatorRole));
+        using var withToken = await fixture.Client.SendAsync(Get(path, token));
+        await withToken.AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
+        using var anonymous = await fixture.Client.SendAsync(Get(path, token: null));
+        await anonymous.AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
+    }
+
+    [Fact]
+    public async Task Health_and_me_answer_on_every_port()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await fixture.Client.GetAsync("/_licensing/healthz")).StatusCode);
+        using var me = await fixture.Client.SendAsync(Get("/_licensing/v1/me/sessions", TestTokens.User("acme", "alice")));
+        Assert.Equal(HttpStatusCode.OK, me.StatusCode);
+    }
+}
