@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Gateway.Authentication;
 using Gateway.Identity;
 using Gateway.Licensing;
@@ -29,9 +30,8 @@ public static class SeatGatewayServiceExtensions
         services.AddGatewayTelemetry(builder.Configuration);
 
         services.AddLicensingManagementApi();
-        // DELETE /v1/me/sessions/current needs an ICurrentSessionResolver (the host's identity
-        // resolution, without minting a device cookie); without one it answers 404:
-        //   services.AddSingleton<ICurrentSessionResolver, ...>(); // IdentityResolver.Resolve(ctx, ctx.User, mintDeviceCookie: false)
+        // DELETE /v1/me/sessions/current ends the session the proxy would use for this request.
+        services.TryAddSingleton<ICurrentSessionResolver, ProxyCurrentSessionResolver>();
         return builder;
     }
 }

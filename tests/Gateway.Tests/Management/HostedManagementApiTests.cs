@@ -3,6 +3,8 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Gateway.Licensing.Rules;
+using Gateway.Licensing.Store;
+using Microsoft.Extensions.DependencyInjection;
 using Gateway.Management;
 using Gateway.Tests.Support;
 using static Gateway.Tests.Support.GatewayRequests;
@@ -72,6 +74,32 @@ public sealed class HostedManagementApiTests(HostedManagementApiTests.Fixture fi
         using (var r = await fixture.Client.SendAsync(Send(HttpMethod.Put, $"/_licensing/v1/tenants/{tenant}", admin, """{"model":"RegisteredUsers","seatLimit":9}""")))
             await r.AssertProblemAsync(HttpStatusCode.Forbidden, ManagementProblemCodes.Forbidden);
         Assert.DoesNotContain(fixture.Backend.Received, r => r.Path.StartsWith("/_licensing", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task A_user_ends_the_current_session_and_the_next_request_opens_a_new_one()
+    {
+        var tenant = "current-" + Guid.NewGuid().ToString("N")[..8];
+        await fixture.Gateway.Store.SetPlanAsync(tenant, new TenantPlan(LicenseModel.ConcurrentSessions, 5, []), false, "test");
+        var alice = TestTokens.User(tenant, "alice");
+        string first;
+        using (var proxied = await fixture.Client.SendAsync(Get("/api/items", alice, device: "current-dev")))
+            first = (await Echo.ReadAsync(proxied)).Header("X-Licensing-Session")!;
+        using (var other = await fixture.Client.SendAsync(Get("/api/items", alice, device: "other-dev")))
+            await other.AssertForwardedAsync();
+
+        var delete = Send(HttpMethod.Delete, "/_licensing/v1/me/sessions/current", alice);
+        delete.Headers.Add("X-Device-Id", "current-dev");
+        delete.Headers.TryAddWithoutValidation("User-Agent", DesktopAgent);
+        using (var ended = await fixture.Client.SendAsync(delete))
+            Assert.Equal(HttpStatusCode.NoContent, ended.StatusCode);
+
+        var sessions = await fixture.Gateway.Services.GetRequiredService<LicenseQueries>()
+            .ListSessionsAsync(tenant, "alice", null, 100);
+        Assert.DoesNotContain(sessions.Sessions, x => x.SessionId == first);
+        Assert.Contains(sessions.Sessions, x => x.DeviceId == "other-dev");
+        var reopened = await fixture.Gateway.Store.AdmitAsync(new(tenant, "alice", Gateway.Licensing.Identity.ClientKind.Desktop, "current-dev"));
+        Assert.True(reopened.Created);
     }
 
     [Fact]
