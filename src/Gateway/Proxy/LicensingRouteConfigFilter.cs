@@ -5,11 +5,28 @@ namespace Gateway.Proxy;
 /// <summary>
 /// Parses each route's <c>Licensing</c> metadata when YARP loads the configuration. An invalid value
 /// makes YARP refuse the configuration: the gateway does not start (or, on a reload, keeps the
-/// previous configuration and logs the error naming the route).
+/// previous configuration and logs the error naming the route). Clusters forward request headers
+/// in UTF-8 unless they say otherwise (see <see cref="ConfigureClusterAsync"/>).
 /// </summary>
 internal sealed class LicensingRouteConfigFilter(RouteLicensingModes modes) : IProxyConfigFilter
 {
-    public ValueTask<ClusterConfig> ConfigureClusterAsync(ClusterConfig cluster, CancellationToken cancel) => new(cluster);
+    /// <summary>The encoding of forwarded request headers when a cluster sets none: what Kestrel decodes them with.</summary>
+    public const string DefaultRequestHeaderEncoding = "utf-8";
+
+    /// <summary>
+    /// Kestrel accepts UTF-8 in request header values, but YARP's client sends ASCII only by default:
+    /// a request with, say, a UTF-8 cookie was accepted and then failed upstream with 502. Unless
+    /// the cluster sets <c>HttpClient:RequestHeaderEncoding</c> itself, headers are forwarded in
+    /// UTF-8, byte for byte as the client sent them (SPEC §5: traffic is forwarded unchanged).
+    /// </summary>
+    public ValueTask<ClusterConfig> ConfigureClusterAsync(ClusterConfig cluster, CancellationToken cancel)
+    {
+        if (!string.IsNullOrEmpty(cluster.HttpClient?.RequestHeaderEncoding)) return new(cluster);
+        return new(cluster with
+        {
+            HttpClient = (cluster.HttpClient ?? new HttpClientConfig()) with { RequestHeaderEncoding = DefaultRequestHeaderEncoding },
+        });
+    }
 
     public ValueTask<RouteConfig> ConfigureRouteAsync(RouteConfig route, ClusterConfig? cluster, CancellationToken cancel)
     {
