@@ -153,7 +153,10 @@ internal sealed class IdentityResolver(IOptionsMonitor<LicensingOptions> options
 
     private enum ClaimRead : byte { Missing, Found, Ambiguous }
 
-    /// <summary>Reads a claim that must have one value; several distinct values are ambiguous.</summary>
+    /// <summary>
+    /// Reads a claim that must have one value; several distinct values are ambiguous, and so is a value
+    /// that is a JSON object, a nested array or null (<see cref="IdClaims.IsStructured"/>).
+    /// </summary>
     private static ClaimRead ReadClaim(ClaimsPrincipal principal, string type, out string value)
     {
         string? found = null;
@@ -162,7 +165,7 @@ internal sealed class IdentityResolver(IOptionsMonitor<LicensingOptions> options
             foreach (var claim in identity.Claims)
             {
                 if (!string.Equals(claim.Type, type, StringComparison.Ordinal)) continue;
-                if (found is not null && !string.Equals(found, claim.Value, StringComparison.Ordinal))
+                if (IdClaims.IsStructured(claim) || found is not null && !string.Equals(found, claim.Value, StringComparison.Ordinal))
                 {
                     value = "";
                     return ClaimRead.Ambiguous;

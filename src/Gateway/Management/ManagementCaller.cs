@@ -89,7 +89,10 @@ public sealed class ManagementCaller
 
     private enum ClaimRead { Missing, Found, Ambiguous }
 
-    /// <summary>One non-empty value of the claim; several different values are ambiguous (SPEC §2: refused, as the proxy does).</summary>
+    /// <summary>
+    /// One non-empty value of the claim; several different values are ambiguous (SPEC §2: refused, as
+    /// the proxy does), and so is a JSON object or nested array (<see cref="Identity.IdClaims.IsStructured"/>).
+    /// </summary>
     private static ClaimRead ReadClaim(ClaimsPrincipal principal, string type, out string value)
     {
         value = "";
@@ -97,6 +100,7 @@ public sealed class ManagementCaller
         foreach (var claim in principal.FindAll(type))
         {
             if (string.IsNullOrEmpty(claim.Value)) continue;
+            if (Identity.IdClaims.IsStructured(claim)) return ClaimRead.Ambiguous;
             if (found && !string.Equals(value, claim.Value, StringComparison.Ordinal)) return ClaimRead.Ambiguous;
             value = claim.Value;
             found = true;
