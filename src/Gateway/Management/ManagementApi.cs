@@ -228,6 +228,8 @@ public static class ManagementApi
     {
         if (Authorize(context, options, tenant) is { } denied) return denied;
         var user = RawLastSegment(context) ?? userId;
+        if (!IsSameSegment(userId, user))
+            return Problems.Invalid("The user id must be the last path segment, percent-encoded, without dot segments ('.', '..') after it.");
         if (!IdentityRules.IsValidId(user)) return Problems.Invalid("The user id must be 1-128 printable ASCII characters.");
         var (body, error) = await ManagementJson.ReadAsync<UserActivationRequest>(context.Request, context.RequestAborted).ConfigureAwait(false);
         if (error is not null) return error;
@@ -548,6 +550,15 @@ public static class ManagementApi
             return null;
         }
     }
+
+    /// <summary>
+    /// Whether the raw last segment is the one routing matched: routing sees the path after the server
+    /// removed dot segments, so for <c>.../users/bob/.</c> it matched <c>bob</c> while the raw last
+    /// segment is <c>.</c>. Routing keeps <c>%2F</c> encoded, the raw segment is fully decoded.
+    /// </summary>
+    private static bool IsSameSegment(string routed, string raw) =>
+        string.Equals(routed, raw, StringComparison.Ordinal)
+        || string.Equals(routed.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase), raw, StringComparison.Ordinal);
 
     private static string Location(HttpContext context) => context.Request.PathBase.Add(context.Request.Path).ToUriComponent();
 
