@@ -53,6 +53,9 @@ public sealed class LicensingOptions
     /// <summary>Metrics exposure.</summary>
     public MetricsOptions Metrics { get; set; } = new();
 
+    /// <summary>Exposure of the management API's OpenAPI document.</summary>
+    public OpenApiOptions OpenApi { get; set; } = new();
+
     /// <summary>The embedded store used when <c>ConnectionStrings:Redis</c> is empty.</summary>
     public EmbeddedStoreOptions Embedded { get; set; } = new();
 
@@ -92,6 +95,15 @@ public sealed class MetricsOptions
 
     /// <summary>At most this many tenants get per-tenant gauges. Default: 100.</summary>
     public int MaxTenants { get; set; } = 100;
+}
+
+public sealed class OpenApiOptions
+{
+    /// <summary>
+    /// Whether <c>/_licensing/openapi/v1.json</c> (and, in Development, the API reference page at
+    /// <c>/_licensing/docs</c>) is served. Default: true.
+    /// </summary>
+    public bool Expose { get; set; } = true;
 }
 
 public sealed class EmbeddedStoreOptions

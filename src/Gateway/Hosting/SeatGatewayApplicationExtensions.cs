@@ -43,9 +43,10 @@ public static class SeatGatewayApplicationExtensions
         app.MapGatewayHealthChecks(managementPath);
         app.MapGatewayMetrics(options);
 
-        // The management API (/v1/tenants/..., /v1/me/...) and its OpenAPI document, before the fallback.
+        // The management API (/v1/tenants/..., /v1/me/...) and its OpenAPI document (unless
+        // Licensing:OpenApi:Expose is false), before the fallback.
         app.MapLicensingManagementApi(managementPath);
-        app.MapLicensingOpenApi(managementPath);
+        if (options.OpenApi.Expose) app.MapLicensingOpenApi(managementPath);
 
         app.MapManagementFallback(managementPath);
     }
