@@ -108,11 +108,16 @@ public sealed class ManagementCaller
         return found ? ClaimRead.Found : ClaimRead.Missing;
     }
 
-    /// <summary>Role values: each claim of the role type, where one claim may also hold a JSON array of strings.</summary>
+    /// <summary>
+    /// Role values: each claim of the role type, where one string claim may also hold a JSON array of
+    /// strings as text. A claim that is itself structured JSON (an object, or an array nested in the
+    /// token's role array: <c>"role": [["license-operator"]]</c>) grants no role.
+    /// </summary>
     internal static IEnumerable<string> Roles(ClaimsPrincipal principal, string roleClaim)
     {
         foreach (var claim in principal.FindAll(roleClaim))
         {
+            if (Identity.IdClaims.IsStructured(claim)) continue;
             var value = claim.Value;
             if (value.Length > 0 && value[0] == '[')
             {
