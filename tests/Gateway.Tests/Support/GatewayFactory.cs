@@ -22,6 +22,7 @@ namespace Gateway.Tests.Support;
 public sealed class GatewayFactory : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> _settings;
+    private Action<ILoggingBuilder>? _logging;
 
     public GatewayFactory(string? redisConnectionString, Uri backend)
     {
@@ -54,6 +55,16 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
         return this;
     }
 
+    /// <summary>
+    /// Adds logging to the test host (which otherwise has no logger providers), e.g. a capturing
+    /// provider; call before the first request.
+    /// </summary>
+    public GatewayFactory WithLogging(Action<ILoggingBuilder> configure)
+    {
+        _logging += configure;
+        return this;
+    }
+
     /// <summary>A configuration-managed plan: <c>Licensing:Tenants:{tenant}:Model/SeatLimit/ActiveUsers/ReservedUsers</c>.</summary>
     public GatewayFactory WithTenant(string tenant, LicenseModel model, int seatLimit, string[]? activeUsers = null, string[]? reservedUsers = null)
     {
@@ -80,7 +91,11 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
         // Not Development: no user secrets, no appsettings.Development.json.
         builder.UseEnvironment("Testing");
         builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(_settings));
-        builder.ConfigureLogging(logging => logging.ClearProviders());
+        builder.ConfigureLogging(logging =>
+        {
+            logging.ClearProviders();
+            _logging?.Invoke(logging);
+        });
         builder.ConfigureServices(services => services.AddSingleton<IStartupFilter, TestRemoteAddress>());
     }
 

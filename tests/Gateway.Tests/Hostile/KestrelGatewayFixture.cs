@@ -1,0 +1,52 @@
+using Gateway.Tests.Support;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gateway.Tests.Hostile;
+
+/// <summary>
+/// The real gateway (<c>Program</c>) on real Kestrel on a free loopback port, with its own
+/// redis-server and echo backend, and every log entry captured at Trace level. Kestrel, not the
+/// test server: header limits (431), request-line limits (414), header syntax (CR, LF, NUL) and
+/// path normalization (dot segments, %2F) are only real there.
+/// </summary>
+public abstract class KestrelGatewayFixture : GatewayFixture, IAsyncLifetime
+{
+    public CapturedLogs Logs { get; } = new();
+
+    /// <summary><c>http://127.0.0.1:{port}</c> of the gateway.</summary>
+    public Uri Address { get; private set; } = null!;
+
+    protected abstract void ConfigureGateway(GatewayFactory gateway);
+
+    protected sealed override void Configure(GatewayFactory gateway)
+    {
+        gateway.UseKestrel(0);
+        gateway.WithLogging(Logs.AddTo);
+        ConfigureGateway(gateway);
+    }
+
+    // Re-implements IAsyncLifetime: start as GatewayFixture does, then read Kestrel's port.
+    public new async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        var address = Gateway.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        var uri = new Uri(address);
+        Address = new Uri($"http://127.0.0.1:{uri.Port}");
+        await OnStartedAsync();
+    }
+
+    /// <summary>Set-up after the gateway runs (plans, users), before the first test.</summary>
+    protected virtual Task OnStartedAsync() => Task.CompletedTask;
+
+    public Task<RawResponse> SendAsync(RawRequest request) => RawHttp.SendAsync(Address, request);
+
+    /// <summary>Liveness after a hostile request: the process still answers.</summary>
+    public async Task AssertAliveAsync(string what)
+    {
+        var health = await SendAsync(new RawRequest("GET", "/_licensing/healthz"));
+        Assert.True(health.Status == 200, $"{what}: healthz answered {health} afterwards");
+    }
+}

@@ -1,0 +1,71 @@
+using System.Text;
+using Gateway.Licensing.Store;
+using StackExchange.Redis;
+
+namespace Gateway.Tests.Hostile;
+
+/// <summary>
+/// Every key of the store with its type and full content (not its TTL), in a stable order: equal
+/// snapshots mean a request changed nothing in the store, whatever key it might have touched.
+/// </summary>
+public sealed record StoreSnapshot(IReadOnlyDictionary<string, string> Keys)
+{
+    public static async Task<StoreSnapshot> TakeAsync(IConnectionMultiplexer connection)
+    {
+        var db = connection.GetDatabase();
+        var server = connection.GetServers().Single();
+        var keys = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        await foreach (var key in server.KeysAsync(pattern: "*", pageSize: 1000))
+        {
+            var type = await db.KeyTypeAsync(key);
+            var text = new StringBuilder().Append(type).Append(':');
+            switch (type)
+            {
+                case RedisType.String:
+                    text.Append((string?)await db.StringGetAsync(key));
+                    break;
+                case RedisType.Hash:
+                    foreach (var e in (await db.HashGetAllAsync(key)).OrderBy(e => (string)e.Name!, StringComparer.Ordinal)) text.Append(e.Name).Append("->").Append(e.Value).Append(';');
+                    break;
+                case RedisType.Set:
+                    foreach (var m in (await db.SetMembersAsync(key)).Select(m => (string)m!).Order(StringComparer.Ordinal)) text.Append(m).Append(';');
+                    break;
+                case RedisType.SortedSet:
+                    foreach (var e in await db.SortedSetRangeByRankWithScoresAsync(key)) text.Append(e.Element).Append('@').Append(e.Score).Append(';');
+                    break;
+                case RedisType.List:
+                    foreach (var v in await db.ListRangeAsync(key)) text.Append(v).Append(';');
+                    break;
+                case RedisType.None:
+                    continue; // expired between SCAN and TYPE
+                default:
+                    text.Append('?');
+                    break;
+            }
+            keys[key!] = text.ToString();
+        }
+        return new StoreSnapshot(keys);
+    }
+
+    /// <summary>Keys whose presence or content differ, for an assertion message.</summary>
+    public IEnumerable<string> Diff(StoreSnapshot after) =>
+        Keys.Keys.Union(after.Keys.Keys).Where(k => !Keys.TryGetValue(k, out var a) || !after.Keys.TryGetValue(k, out var b) || a != b).Order(StringComparer.Ordinal);
+
+    public void AssertUnchanged(StoreSnapshot after, string what)
+    {
+        var diff = Diff(after).ToArray();
+        Assert.True(diff.Length == 0, $"{what}: the store changed: {string.Join(", ", diff.Select(k => RawRequest.Shorten(k)))}");
+    }
+
+    /// <summary>
+    /// Every key is a key the gateway owns by design: the tenant registry, or one of the fixed key set
+    /// of a tenant that has a plan (SPEC §3). A hostile id that made it into a key name would show here.
+    /// </summary>
+    public void AssertOnlyKnownKeys(IEnumerable<string> tenants, string what)
+    {
+        var known = new HashSet<string>(StringComparer.Ordinal) { TenantKeys.Registry.ToString() };
+        foreach (var tenant in tenants) foreach (var key in TenantKeys.For(tenant)) known.Add(key.ToString());
+        var foreign = Keys.Keys.Where(k => !known.Contains(k)).ToArray();
+        Assert.True(foreign.Length == 0, $"{what}: keys outside the tenants' fixed key sets: {string.Join(", ", foreign.Select(k => RawRequest.Shorten(k)))}");
+    }
+}
