@@ -156,6 +156,8 @@ public static class HostileCorpus
         add("release route: wrong-key token ends nothing", Outcome.PassedThrough, () => new RawRequest("GET", "/logout/hostile").Bearer(TestTokens.WrongKey(Tenant, User)).Header("X-Device-Id", "d1"));
         add("release route: expired token ends nothing", Outcome.PassedThrough, () => new RawRequest("GET", "/logout/hostile").Bearer(TestTokens.Expired(Tenant, User)).Header("X-Device-Id", "d1"));
         add("release route: hostile device ends nothing", Outcome.PassedThrough, () => new RawRequest("GET", "/logout/hostile").Bearer(Valid()).Header("X-Device-Id", "caf\u00e9"));
+        add("release route: valid identity with forged X-Licensing headers", Outcome.Released(Tenant), () => new RawRequest("GET", "/logout/hostile")
+            .Bearer(Valid()).Header("X-Device-Id", "release-1").Header("X-Licensing-Session", "AAAAAAAAAAAAAAAAAAAAAA").Header("X-Licensing-Tenant", Victim));
         add("release route: hostile tenant claim ends nothing", Outcome.PassedThrough, () => new RawRequest("GET", "/logout/hostile").Bearer(TestTokens.User("{victim}", User)).Header("X-Device-Id", "d1"));
     }
 

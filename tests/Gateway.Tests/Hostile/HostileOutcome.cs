@@ -24,6 +24,12 @@ public enum Answer
     /// <summary>An <c>Off</c> or <c>Release</c> route: forwarded without admitting; store unchanged.</summary>
     PassedThrough,
 
+    /// <summary>
+    /// A <c>Release</c> route with a valid identity: forwarded with the gateway's headers for that
+    /// tenant; the caller's session, if any, ends, so only that tenant's keys may change.
+    /// </summary>
+    Released,
+
     /// <summary>A management change that is valid by SPEC §6 (an odd but legal user id): only the addressed tenant's keys change.</summary>
     Applied,
 }
@@ -44,13 +50,16 @@ public sealed record Outcome(Answer Answer, int Status, string? Code = null, str
 
     public static Outcome Applied(int status, string tenant) => new(Answer.Applied, status, Tenant: tenant);
 
+    public static Outcome Released(string tenant) => new(Answer.Released, 200, Tenant: tenant);
+
     /// <summary>Whether the store must be exactly as before.</summary>
-    public bool StoreUnchanged => Answer is not (Answer.Forwarded or Answer.Applied);
+    public bool StoreUnchanged => Answer is not (Answer.Forwarded or Answer.Applied or Answer.Released);
 
     public override string ToString() => Answer switch
     {
         Answer.Problem => $"{Status} {Code}",
         Answer.Applied => $"{Status} applied to {Tenant}",
+        Answer.Released => $"{Status} released in {Tenant}",
         _ => $"{Status} {Answer}",
     };
 }

@@ -45,6 +45,12 @@ public static class HostileRunner
                     $"{context}: X-Licensing-Session '{session}'");
                 Assert.True(echo.Keys.Count(k => k.StartsWith("X-Licensing-", StringComparison.OrdinalIgnoreCase)) == 2, $"{context}: inbound X-Licensing-* reached the backend");
                 break;
+            case Answer.Released:
+                Assert.True(response.Status == 200, context);
+                var released = Headers(response, context);
+                Assert.True(released.TryGetValue("X-Licensing-Tenant", out var releasedTenant) && releasedTenant == expected.Tenant, $"{context}: X-Licensing-Tenant {releasedTenant}");
+                Assert.True(released.Keys.Count(k => k.StartsWith("X-Licensing-", StringComparison.OrdinalIgnoreCase)) == 2, $"{context}: inbound X-Licensing-* reached the backend");
+                break;
             case Answer.PassedThrough:
                 Assert.True(response.Status == 200, context);
                 Assert.DoesNotContain(Headers(response, context).Keys, k => k.StartsWith("X-Licensing-", StringComparison.OrdinalIgnoreCase));
@@ -53,7 +59,7 @@ public static class HostileRunner
                 Assert.True(response.Status == expected.Status, context);
                 break;
         }
-        if (expected.Answer is Answer.Forwarded or Answer.PassedThrough)
+        if (expected.Answer is Answer.Forwarded or Answer.PassedThrough or Answer.Released)
             Assert.True(forwarded == 1, $"{context}: forwarded {forwarded} times");
         else
             Assert.True(forwarded == 0, $"{context}: reached the backend");
@@ -63,7 +69,7 @@ public static class HostileRunner
         {
             before.AssertUnchanged(after, context);
         }
-        else if (expected.Answer == Answer.Applied)
+        else if (expected.Answer is Answer.Applied or Answer.Released)
         {
             var allowed = TenantKeys.For(expected.Tenant!).Select(k => k.ToString()).ToHashSet(StringComparer.Ordinal);
             var changed = before.Diff(after).ToArray();

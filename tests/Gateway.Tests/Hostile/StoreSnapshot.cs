@@ -14,37 +14,46 @@ public sealed record StoreSnapshot(IReadOnlyDictionary<string, string> Keys)
     {
         var db = connection.GetDatabase();
         var server = connection.GetServers().Single();
-        var keys = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        await foreach (var key in server.KeysAsync(pattern: "*", pageSize: 1000))
+        var keys = new List<RedisKey>();
+        await foreach (var key in server.KeysAsync(pattern: "*", pageSize: 1000)) keys.Add(key);
+        // All reads at once (one pipeline), not one round trip after the other.
+        var contents = await Task.WhenAll(keys.Select(key => ReadAsync(db, key)));
+        var snapshot = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < keys.Count; i++)
         {
-            var type = await db.KeyTypeAsync(key);
-            var text = new StringBuilder().Append(type).Append(':');
-            switch (type)
-            {
-                case RedisType.String:
-                    text.Append((string?)await db.StringGetAsync(key));
-                    break;
-                case RedisType.Hash:
-                    foreach (var e in (await db.HashGetAllAsync(key)).OrderBy(e => (string)e.Name!, StringComparer.Ordinal)) text.Append(e.Name).Append("->").Append(e.Value).Append(';');
-                    break;
-                case RedisType.Set:
-                    foreach (var m in (await db.SetMembersAsync(key)).Select(m => (string)m!).Order(StringComparer.Ordinal)) text.Append(m).Append(';');
-                    break;
-                case RedisType.SortedSet:
-                    foreach (var e in await db.SortedSetRangeByRankWithScoresAsync(key)) text.Append(e.Element).Append('@').Append(e.Score).Append(';');
-                    break;
-                case RedisType.List:
-                    foreach (var v in await db.ListRangeAsync(key)) text.Append(v).Append(';');
-                    break;
-                case RedisType.None:
-                    continue; // expired between SCAN and TYPE
-                default:
-                    text.Append('?');
-                    break;
-            }
-            keys[key!] = text.ToString();
+            if (contents[i] is { } content) snapshot[keys[i]!] = content;
         }
-        return new StoreSnapshot(keys);
+        return new StoreSnapshot(snapshot);
+    }
+
+    private static async Task<string?> ReadAsync(IDatabaseAsync db, RedisKey key)
+    {
+        var type = await db.KeyTypeAsync(key);
+        var text = new StringBuilder().Append(type).Append(':');
+        switch (type)
+        {
+            case RedisType.String:
+                text.Append((string?)await db.StringGetAsync(key));
+                break;
+            case RedisType.Hash:
+                foreach (var e in (await db.HashGetAllAsync(key)).OrderBy(e => (string)e.Name!, StringComparer.Ordinal)) text.Append(e.Name).Append("->").Append(e.Value).Append(';');
+                break;
+            case RedisType.Set:
+                foreach (var m in (await db.SetMembersAsync(key)).Select(m => (string)m!).Order(StringComparer.Ordinal)) text.Append(m).Append(';');
+                break;
+            case RedisType.SortedSet:
+                foreach (var e in await db.SortedSetRangeByRankWithScoresAsync(key)) text.Append(e.Element).Append('@').Append(e.Score).Append(';');
+                break;
+            case RedisType.List:
+                foreach (var v in await db.ListRangeAsync(key)) text.Append(v).Append(';');
+                break;
+            case RedisType.None:
+                return null; // expired between SCAN and TYPE
+            default:
+                text.Append('?');
+                break;
+        }
+        return text.ToString();
     }
 
     /// <summary>Keys whose presence or content differ, for an assertion message.</summary>
