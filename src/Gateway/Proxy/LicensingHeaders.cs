@@ -7,16 +7,32 @@ internal static class LicensingHeaders
     public const string Session = "X-Licensing-Session";
     public const string Tenant = "X-Licensing-Tenant";
 
-    /// <summary>Removes every inbound <c>X-Licensing-*</c> header.</summary>
+    /// <summary>
+    /// Removes every inbound <c>X-Licensing-*</c> header, also when spelled with underscores
+    /// (<c>X_Licensing_Session</c>): servers and frameworks that expose headers as CGI-style variables
+    /// (<c>HTTP_X_LICENSING_SESSION</c>) cannot tell the two spellings apart.
+    /// </summary>
     public static void RemoveInbound(IHeaderDictionary headers)
     {
         List<string>? found = null;
         foreach (var header in headers)
         {
-            if (header.Key.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase)) (found ??= []).Add(header.Key);
+            if (IsLicensingHeader(header.Key)) (found ??= []).Add(header.Key);
         }
         if (found is null) return;
         foreach (var name in found) headers.Remove(name);
+    }
+
+    /// <summary>Whether <paramref name="name"/> starts with <c>X-Licensing-</c>, ignoring case and reading '_' as '-'.</summary>
+    internal static bool IsLicensingHeader(string name)
+    {
+        if (name.Length < Prefix.Length) return false;
+        for (var i = 0; i < Prefix.Length; i++)
+        {
+            var c = name[i] == '_' ? '-' : name[i];
+            if (char.ToLowerInvariant(c) != char.ToLowerInvariant(Prefix[i])) return false;
+        }
+        return true;
     }
 
     /// <summary>Adds the session id and tenant to the request the proxy forwards.</summary>
