@@ -16,8 +16,14 @@ public abstract class KestrelGatewayFixture : GatewayFixture, IAsyncLifetime
 {
     public CapturedLogs Logs { get; } = new();
 
-    /// <summary><c>http://127.0.0.1:{port}</c> of the gateway.</summary>
+    /// <summary><c>http://127.0.0.1:{port}</c> of the gateway (its first listening address).</summary>
     public Uri Address { get; private set; } = null!;
+
+    /// <summary>Every listening address, as Kestrel bound them.</summary>
+    public IReadOnlyList<Uri> Addresses { get; private set; } = [];
+
+    /// <summary>An <see cref="HttpClient"/> on <see cref="Address"/> (the inherited <c>Client</c> is the test server's, not Kestrel's).</summary>
+    public HttpClient Http { get; private set; } = null!;
 
     protected abstract void ConfigureGateway(GatewayFactory gateway);
 
@@ -28,14 +34,21 @@ public abstract class KestrelGatewayFixture : GatewayFixture, IAsyncLifetime
         ConfigureGateway(gateway);
     }
 
-    // Re-implements IAsyncLifetime: start as GatewayFixture does, then read Kestrel's port.
+    // Re-implements IAsyncLifetime: start and stop as GatewayFixture does, plus Kestrel's addresses.
     public new async Task InitializeAsync()
     {
         await base.InitializeAsync();
-        var address = Gateway.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        var uri = new Uri(address);
-        Address = new Uri($"http://127.0.0.1:{uri.Port}");
+        Addresses = Gateway.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses
+            .Select(a => new Uri($"http://127.0.0.1:{new Uri(a.Replace("[::]", "localhost", StringComparison.Ordinal)).Port}")).ToArray();
+        Address = Addresses[0];
+        Http = new HttpClient { BaseAddress = Address };
         await OnStartedAsync();
+    }
+
+    public new async Task DisposeAsync()
+    {
+        Http?.Dispose();
+        await base.DisposeAsync();
     }
 
     /// <summary>Set-up after the gateway runs (plans, users), before the first test.</summary>
