@@ -19,7 +19,7 @@ public sealed record HostileCase(string Name, Outcome Expected, Func<RawRequest>
 /// the parser or the authorization. <see cref="HostileCorpusTests"/> sends each to the real gateway on
 /// Kestrel. Where SPEC §2 makes an odd value legal (printable ASCII such as <c>{</c>, <c>*</c>, <c>:</c>
 /// in user and device ids), the case expects it to be admitted, and the store must still hold no key
-/// outside the tenants' fixed key sets.
+/// outside the registered tenants' fixed key sets.
 /// </summary>
 public static class HostileCorpus
 {
@@ -31,8 +31,6 @@ public static class HostileCorpus
 
     /// <summary>Another tenant that no case may touch.</summary>
     public const string Victim = "victim";
-
-    public static readonly string[] Tenants = [Tenant, Managed, Victim];
 
     public const string User = "alice";
 
