@@ -51,6 +51,7 @@ public sealed class StartupTests(StartupTests.Stores stores, ITestOutputHelper o
     [InlineData("Licensing:DefaultTenant", "not a tenant", "Licensing:DefaultTenant")]
     [InlineData("Licensing:DeviceSources:0", "gps", "Licensing:DeviceSources:0")]
     [InlineData("Licensing:ManagementPath", "_licensing/", "Licensing:ManagementPath")]
+    [InlineData("Licensing:OpenApi:Expose", "maybe", "Licensing:OpenApi:Expose")]
     [InlineData("Licensing:Tenants:acme:SeatLimit", "0", "Licensing:Tenants:acme")]
     [InlineData("ForwardedHeaders:KnownProxies:0", "not-an-ip", "ForwardedHeaders:KnownProxies:0")]
     [InlineData("ForwardedHeaders:KnownNetworks:0", "10.0.0.0/99", "ForwardedHeaders:KnownNetworks:0")]

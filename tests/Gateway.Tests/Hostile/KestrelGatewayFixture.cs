@@ -29,7 +29,7 @@ public abstract class KestrelGatewayFixture : GatewayFixture, IAsyncLifetime
 
     protected sealed override void Configure(GatewayFactory gateway)
     {
-        gateway.UseKestrel(0);
+        ConfigureKestrel(gateway);
         gateway.WithLogging(Logs.AddTo);
         ConfigureGateway(gateway);
     }
@@ -50,6 +50,9 @@ public abstract class KestrelGatewayFixture : GatewayFixture, IAsyncLifetime
         Http?.Dispose();
         await base.DisposeAsync();
     }
+
+    /// <summary>Where Kestrel listens: by default one free loopback port.</summary>
+    protected virtual void ConfigureKestrel(GatewayFactory gateway) => gateway.UseKestrel(0);
 
     /// <summary>Set-up after the gateway runs (plans, users), before the first test.</summary>
     protected virtual Task OnStartedAsync() => Task.CompletedTask;

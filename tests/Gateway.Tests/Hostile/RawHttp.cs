@@ -177,7 +177,8 @@ public static class RawHttp
     /// <summary>No answer within this time counts as a hang.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
-    public static async Task<RawResponse> SendAsync(Uri server, RawRequest request)
+    /// <param name="host">The Host header to send; default: the server's address.</param>
+    public static async Task<RawResponse> SendAsync(Uri server, RawRequest request, string? host = null)
     {
         var elapsed = Stopwatch.StartNew();
         using var cts = new CancellationTokenSource(Timeout);
@@ -186,7 +187,7 @@ public static class RawHttp
         await using var stream = new NetworkStream(socket, ownsSocket: false);
 
         // Write and read at once: the server may answer (431, 400) and close before it read everything.
-        var bytes = request.ToBytes($"{server.Host}:{server.Port}");
+        var bytes = request.ToBytes(host ?? $"{server.Host}:{server.Port}");
         var write = Task.Run(async () =>
         {
             try
