@@ -72,6 +72,8 @@ for tool in dotnet wrk nginx redis-server redis-cli curl openssl awk; do
 done
 
 # ---------------------------------------------------------------- helpers
+CLK_TCK=$(getconf CLK_TCK)
+declare -A PID_OF=() URL_OF=()
 USED_PORTS=" "
 free_port() {
   local p
@@ -104,13 +106,19 @@ to_ms() { # "812.00us" | "1.20ms" | "1.01s" -> milliseconds
     else printf "%s", v }'
 }
 
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system time, in clock ticks
+
 # run_wrk PHASE TARGET ROUND SECONDS URL [wrk args...]: runs wrk, appends one row to RESULTS.
-# Row: phase target round req/s p50ms p99ms non2xx socket_errors requests
+# Row: phase target round req/s p50ms p99ms non2xx socket_errors requests cpu_us_per_request
+# (CPU time of the target process during the run ÷ requests; "-" for the backend, a contended
+# machine inflates it too, but less than it moves req/s)
 run_wrk() {
   local phase=$1 target=$2 round=$3 secs=$4 url=$5; shift 5
-  local out=$WORK/wrk-$phase-$target-$round.txt
+  local out=$WORK/wrk-$phase-$target-$round.txt pid=${PID_OF[$target]:-} c0=0 c1=0
+  [[ -n $pid ]] && c0=$(cpu_ticks "$pid")
   wrk -t1 -c"$CONNECTIONS" -d"${secs}s" --latency "$url" "$@" > "$out" 2>&1 || die "wrk failed: $(cat "$out")"
-  local rps p50 p99 non2xx errors requests
+  [[ -n $pid ]] && c1=$(cpu_ticks "$pid")
+  local rps p50 p99 non2xx errors requests cpu=-
   rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
   p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
   p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
@@ -118,8 +126,9 @@ run_wrk() {
   errors=$(awk '/Socket errors:/ {gsub(/,/, ""); print $4 + $6 + $8 + $10}' "$out"); errors=${errors:-0}
   requests=$(awk '/requests in/ {print $1}' "$out")
   [[ -n $rps ]] || die "could not parse $out"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$phase" "$target" "$round" "$rps" "$p50" "$p99" "$non2xx" "$errors" "$requests" >> "$RESULTS"
-  log "$phase $target round $round: $rps req/s, p50 ${p50} ms, p99 ${p99} ms, non-2xx $non2xx, socket errors $errors"
+  [[ -n $pid && $requests -gt 0 ]] && cpu=$(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" -v n="$requests" 'BEGIN {printf "%.1f", t * 1e6 / hz / n}')
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$phase" "$target" "$round" "$rps" "$p50" "$p99" "$non2xx" "$errors" "$requests" "$cpu" >> "$RESULTS"
+  log "$phase $target round $round: $rps req/s, p50 ${p50} ms, p99 ${p99} ms, non-2xx $non2xx, socket errors $errors, CPU $cpu us/request"
 }
 
 # ---------------------------------------------------------------- build
@@ -200,7 +209,6 @@ PLAIN_PORT=$(free_port)
 GWR_PORT=$(free_port)
 GWE_PORT=$(free_port)
 GWE_STORE_PORT=$(free_port)
-declare -A PID_OF URL_OF
 URL_OF[backend]=$BACKEND
 URL_OF[plain]=http://127.0.0.1:$PLAIN_PORT
 URL_OF[gw-redis]=http://127.0.0.1:$GWR_PORT
@@ -374,27 +382,28 @@ declare -A LABEL=(
 )
 TABLE=$WORK/table.md
 {
-  echo "| target | req/s (median) | p50 ms | p99 ms | ratio to plain YARP (median, range) | added p99 vs plain, ms | non-2xx | socket errors |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| target | req/s (median) | p50 ms | p99 ms | ratio to plain YARP (median, range) | added p99 vs plain, ms | proxy CPU µs/request | non-2xx | socket errors |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
   for t in "${TARGETS[@]}"; do
     rps=$(col steady "$t" 4 | median); p50=$(col steady "$t" 5 | median); p99=$(col steady "$t" 6 | median)
     ratio=$(ratio_per_round steady "$t" | median); range=$(ratio_per_round steady "$t" | minmax)
     added=$( [[ $t == plain || $t == backend ]] && echo "—" || p99_added_per_round steady "$t" | median)
-    printf '| %s | %.0f | %.3f | %.3f | %.3f (%s) | %s | %s | %s |\n' "${LABEL[$t]}" "$rps" "$p50" "$p99" "$ratio" "$range" "$added" \
-      "$(sum_col steady "$t" 7)" "$(sum_col steady "$t" 8)"
+    cpu=$( [[ $t == backend ]] && echo "—" || col steady "$t" 10 | median)
+    printf '| %s | %.0f | %.3f | %.3f | %.3f (%s) | %s | %s | %s | %s |\n' "${LABEL[$t]}" "$rps" "$p50" "$p99" "$ratio" "$range" "$added" \
+      "$cpu" "$(sum_col steady "$t" 7)" "$(sum_col steady "$t" 8)"
   done
   for t in "${ADMIT_TARGETS[@]}"; do
     rps=$(col admit "$t" 4 | median); p50=$(col admit "$t" 5 | median); p99=$(col admit "$t" 6 | median)
-    printf '| admissions, %s (new session per request) | %.0f | %.3f | %.3f | — | — | %s | %s |\n' \
-      "${t#gw-}" "$rps" "$p50" "$p99" "$(sum_col admit "$t" 7)" "$(sum_col admit "$t" 8)"
+    printf '| admissions, %s (new session per request) | %.0f | %.3f | %.3f | — | — | %s | %s | %s |\n' \
+      "${t#gw-}" "$rps" "$p50" "$p99" "$(col admit "$t" 10 | median)" "$(sum_col admit "$t" 7)" "$(sum_col admit "$t" 8)"
   done
 } > "$TABLE"
 
 ROUNDS_TABLE=$WORK/rounds.md
 {
-  echo "| phase | target | round | req/s | p50 ms | p99 ms | non-2xx | socket errors | requests |"
-  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
-  awk -F'\t' '$1 == "steady" || $1 == "admit" {printf "| %s | %s | %s | %.0f | %.3f | %.3f | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9}' "$RESULTS"
+  echo "| phase | target | round | req/s | p50 ms | p99 ms | non-2xx | socket errors | requests | proxy CPU µs/request |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+  awk -F'\t' '$1 == "steady" || $1 == "admit" {printf "| %s | %s | %s | %.0f | %.3f | %.3f | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10}' "$RESULTS"
 } > "$ROUNDS_TABLE"
 
 NU=$((SESSIONS / 10))
@@ -422,8 +431,33 @@ CAPS=$WORK/caps.md
   printf '%s\n' "${CAP_ROWS[@]}"
 } > "$CAPS"
 
+# Issue 4's targets, judged from this run.
+verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {ok = (op == ">=") ? (v + 0 >= t + 0) : (v + 0 <= t + 0); print ok ? "met" : "**not met**"}'; }
+GOALS=$WORK/targets.md
+{
+  echo "| target (issue 4) | goal | this run | |"
+  echo "|---|---|---:|---|"
+  for t in gw-redis gw-embedded; do
+    r=$(ratio_per_round steady "$t" | median | xargs printf '%.3f'); a=$(p99_added_per_round steady "$t" | median | xargs printf '%.3f')
+    n=$(sum_col steady "$t" 7)
+    echo "| ${LABEL[$t]}: throughput ÷ plain YARP (median of rounds) | ≥ 0.90 (stretch 0.95) | $r | $(verdict "$r" ">=" 0.90) |"
+    echo "| ${LABEL[$t]}: added p99 at $CONNECTIONS connections | ≤ 1 ms | $a ms | $(verdict "$a" "<=" 1) |"
+    echo "| ${LABEL[$t]}: non-2xx responses | 0 | $n | $(verdict "$n" "<=" 0) |"
+  done
+  r=$(col admit gw-redis 4 | median)
+  echo "| admissions/s against local Redis | ≥ 5,000 | $(printf '%.0f' "$r") | $(verdict "$r" ">=" 5000) |"
+  wrong=$(printf '%s\n' "${CAP_ROWS[@]}" | grep -c WRONG || true)
+  echo "| exact at the cap (sessions in store = min(attempts, cap)) | all checks | $(( ${#CAP_ROWS[@]} - wrong )) of ${#CAP_ROWS[@]} | $( ((wrong == 0)) && echo met || echo '**not met**') |"
+  b=$(awk -v x="$MEMA_SUM" -v s="$SESSIONS" 'BEGIN {printf "%.0f", x / s}')
+  echo "| Redis bytes per session, each session with a user of its own (tenant mema's session+user keys) | ≤ 400 | $b | $(verdict "$b" "<=" 400) |"
+  m=$(awk -v k="$GWR_RSS1" 'BEGIN {printf "%.0f", k / 1024}')
+  echo "| gateway (+ Redis) working set with $SESSIONS live sessions | ≤ 300 MB | $m MB | $(verdict "$m" "<=" 300) |"
+} > "$GOALS"
+
 echo
 cat "$TABLE"
+echo
+cat "$GOALS"
 echo
 cat "$MEM"
 echo
@@ -456,6 +490,9 @@ if [[ $OUT != - ]]; then
     echo
     cat "$TABLE"
     echo
+    echo "Proxy CPU µs/request is the proxy process's user+system time during a round ÷ the requests"
+    echo "wrk completed (/proc/PID/stat); spinning thread-pool threads on a busy machine inflate it."
+    echo
     echo "Load average (1/5/15 min) at the start of the measurements: $LOAD_START; at the end: $LOAD_END."
     echo
     echo "<details><summary>Every round</summary>"
@@ -463,6 +500,10 @@ if [[ $OUT != - ]]; then
     cat "$ROUNDS_TABLE"
     echo
     echo "</details>"
+    echo
+    echo "## Against the targets of issue 4"
+    echo
+    cat "$GOALS"
     echo
     echo "## Exact at the cap"
     echo
