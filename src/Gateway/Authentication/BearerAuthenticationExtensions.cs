@@ -1,0 +1,42 @@
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Authentication;
+
+internal static class BearerAuthenticationExtensions
+{
+    /// <summary>Tolerated clock difference between the token issuer and the gateway.</summary>
+    public static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// JwtBearer bound from the standard <c>Authentication:Schemes:Bearer</c> keys (the ones
+    /// <c>dotnet user-jwts</c> writes), hardened: raw claim names, 30 s clock skew, issuer, audience,
+    /// lifetime and signature always validated, tokens never saved.
+    /// </summary>
+    public static IServiceCollection AddGatewayAuthentication(this IServiceCollection services)
+    {
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
+            .AddJwtBearer(Harden); // runs after the configuration binding of the scheme
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<JwtBearerOptions>, BearerOptionsValidator>());
+        services.AddAuthorization();
+        return services;
+    }
+
+    private static void Harden(JwtBearerOptions options)
+    {
+        options.MapInboundClaims = false;
+        options.SaveToken = false;
+        var parameters = options.TokenValidationParameters;
+        parameters.ClockSkew = ClockSkew;
+        // The configuration binding turns issuer/audience validation off when none is configured;
+        // a licensing gateway must fail closed instead (the validator names the missing key).
+        parameters.ValidateIssuer = true;
+        parameters.ValidateAudience = true;
+        parameters.ValidateLifetime = true;
+        parameters.RequireExpirationTime = true;
+        parameters.RequireSignedTokens = true;
+        parameters.ValidateIssuerSigningKey = true;
+    }
+}

@@ -1,0 +1,34 @@
+using Gateway.Authentication;
+using Gateway.Identity;
+using Gateway.Licensing;
+using Gateway.Licensing.Options;
+using Gateway.Management;
+using Gateway.Proxy;
+using Gateway.Store;
+
+namespace Gateway.Hosting;
+
+public static class SeatGatewayServiceExtensions
+{
+    /// <summary>
+    /// Registers the seat gateway: <c>Licensing</c> options (validated at start), the licensing engine,
+    /// the store connection, JwtBearer, forwarded headers, YARP with the licensing step, health checks.
+    /// Configuration is read lazily (when services are resolved), so test hosts can override it.
+    /// </summary>
+    public static WebApplicationBuilder AddSeatGateway(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<LicensingOptions>().BindConfiguration(LicensingOptions.SectionName);
+        services.AddLicensingEngine();
+        services.AddLicensingStoreConnection();
+        services.AddGatewayAuthentication();
+        services.AddGatewayForwardedHeaders();
+        services.AddSeatLicensingProxy(builder.Configuration.GetSection("ReverseProxy"));
+        services.AddGatewayHealthChecks();
+
+        // The management API (branch `mgmt`) registers here:
+        //   services.AddLicensingManagementApi();
+        //   services.AddSingleton<ICurrentSessionResolver, ...>(); // IdentityResolver.Resolve(ctx, ctx.User, mintDeviceCookie: false)
+        return builder;
+    }
+}

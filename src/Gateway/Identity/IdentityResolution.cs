@@ -1,0 +1,26 @@
+using Gateway.Licensing.Identity;
+
+namespace Gateway.Identity;
+
+internal enum IdentityProblem : byte
+{
+    None,
+
+    /// <summary>A malformed tenant, user, client kind or device value: 400 <c>invalid-identity</c>.</summary>
+    Invalid,
+
+    /// <summary>No tenant, or neither user nor client id: 403 <c>identity-incomplete</c>.</summary>
+    Incomplete,
+}
+
+/// <summary>The session identity of a request, or why there is none. <see cref="Detail"/> never echoes a raw value.</summary>
+internal readonly record struct IdentityResolution(SessionIdentity Identity, IdentityProblem Problem, string? Detail)
+{
+    public bool Succeeded => Problem == IdentityProblem.None;
+
+    public static IdentityResolution Of(SessionIdentity identity) => new(identity, IdentityProblem.None, null);
+
+    public static IdentityResolution Invalid(string detail) => new(default, IdentityProblem.Invalid, detail);
+
+    public static IdentityResolution Incomplete(string detail) => new(default, IdentityProblem.Incomplete, detail);
+}

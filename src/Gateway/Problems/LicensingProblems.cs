@@ -1,0 +1,58 @@
+using System.Globalization;
+using Gateway.Identity;
+using Gateway.Licensing.Sessions;
+
+namespace Gateway.Problems;
+
+/// <summary>The gateway's rejections (SPEC §5 table), one method per answer.</summary>
+internal static class LicensingProblems
+{
+    /// <summary>Retry-After of a 503 <c>store-unavailable</c>, in seconds.</summary>
+    public const int StoreRetryAfterSeconds = 5;
+
+    public static Task IdentityRefused(HttpContext context, in IdentityResolution resolution) =>
+        resolution.Problem == IdentityProblem.Incomplete
+            ? ProblemResponse.WriteAsync(context, StatusCodes.Status403Forbidden, ProblemCodes.IdentityIncomplete,
+                "Identity incomplete", resolution.Detail ?? "The token does not name a tenant and a user.")
+            : ProblemResponse.WriteAsync(context, StatusCodes.Status400BadRequest, ProblemCodes.InvalidIdentity,
+                "Invalid identity", resolution.Detail ?? "The request's identity is malformed.");
+
+    public static Task TenantUnlicensed(HttpContext context) =>
+        ProblemResponse.WriteAsync(context, StatusCodes.Status403Forbidden, ProblemCodes.TenantUnlicensed,
+            "Tenant not licensed", "There is no licence plan for this tenant.");
+
+    public static Task UserInactive(HttpContext context) =>
+        ProblemResponse.WriteAsync(context, StatusCodes.Status403Forbidden, ProblemCodes.UserInactive,
+            "User inactive", "This user is not active; an administrator of the tenant must activate the user.");
+
+    public static Task SeatsExhausted(HttpContext context, AdmissionResult result)
+    {
+        context.Response.Headers.RetryAfter = RetryAfterSeconds(result.RetryAfter).ToString(CultureInfo.InvariantCulture);
+        return ProblemResponse.WriteAsync(context, StatusCodes.Status429TooManyRequests, ProblemCodes.SeatsExhausted,
+            "Seats exhausted",
+            "Every seat of the tenant is in use. End one of your sessions (yourSessions) or retry later.",
+            static (json, r) =>
+            {
+                json.WriteNumber("seatLimit", r.SeatLimit);
+                json.WriteNumber("activeSessions", r.ActiveSessions);
+                json.WriteStartArray("yourSessions");
+                foreach (var id in r.YourSessions) json.WriteStringValue(id);
+                json.WriteEndArray();
+            }, result);
+    }
+
+    public static Task StoreUnavailable(HttpContext context)
+    {
+        context.Response.Headers.RetryAfter = StoreRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        return ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ProblemCodes.StoreUnavailable,
+            "Licensing store unavailable", "The licensing store cannot be reached, so no new session can be opened. Retry later.");
+    }
+
+    public static Task NotFound(HttpContext context) =>
+        ProblemResponse.WriteAsync(context, StatusCodes.Status404NotFound, ProblemCodes.NotFound,
+            "Not found", "The gateway has no such route.");
+
+    /// <summary>Whole seconds, rounded up, at least 1.</summary>
+    internal static long RetryAfterSeconds(TimeSpan retryAfter) =>
+        Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds));
+}

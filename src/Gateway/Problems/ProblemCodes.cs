@@ -1,0 +1,16 @@
+namespace Gateway.Problems;
+
+/// <summary>The stable <c>code</c> member of the gateway's problem responses (SPEC §5, §6).</summary>
+internal static class ProblemCodes
+{
+    public const string InvalidIdentity = "invalid-identity";
+    public const string IdentityIncomplete = "identity-incomplete";
+    public const string TenantUnlicensed = "tenant-unlicensed";
+    public const string UserInactive = "user-inactive";
+    public const string SeatsExhausted = "seats-exhausted";
+    public const string StoreUnavailable = "store-unavailable";
+    public const string NotFound = "not-found";
+
+    /// <summary>The problem <c>type</c> URI of a code: stable, and never a link that could go stale.</summary>
+    public static string TypeOf(string code) => "urn:seat-gateway:problem:" + code;
+}

@@ -1,0 +1,150 @@
+using Gateway.Identity;
+using Gateway.Licensing.Identity;
+using Gateway.Licensing.Sessions;
+using Gateway.Management;
+using Gateway.Problems;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+
+namespace Gateway.Proxy;
+
+/// <summary>
+/// The licensing step of the proxy pipeline (SPEC §5): strips inbound <c>X-Licensing-*</c> headers,
+/// then per the route's mode forwards as is (<c>Off</c>), authenticates and admits the session
+/// (<c>Enforce</c>), or forwards and ends the session on success (<c>Release</c>). When
+/// authentication and admission complete synchronously (a session this replica knows), the request
+/// goes on without an async state machine.
+/// </summary>
+internal sealed partial class SeatLicensingMiddleware(
+    RequestDelegate next,
+    SessionAdmitter admitter,
+    IdentityResolver identities,
+    RouteLicensingModes modes,
+    ManagementPath managementPath,
+    ILogger<SeatLicensingMiddleware> logger)
+{
+    private const string Scheme = JwtBearerDefaults.AuthenticationScheme;
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        LicensingHeaders.RemoveInbound(context.Request.Headers);
+
+        // Nothing under the management path is ever forwarded, whatever the order of proxy routes.
+        if (managementPath.Contains(context.Request.Path))
+        {
+            LogManagementPathNotForwarded();
+            return LicensingProblems.NotFound(context);
+        }
+
+        var route = context.GetReverseProxyFeature().Route.Config;
+        var mode = modes.Get(route);
+        if (mode == LicensingMode.Off)
+        {
+            LogForwardedUnlicensed(route.RouteId);
+            return next(context);
+        }
+
+        var authentication = context.AuthenticateAsync(Scheme);
+        return authentication.IsCompletedSuccessfully
+            ? OnAuthenticated(context, mode, authentication.Result)
+            : AwaitAuthenticationAsync(context, mode, authentication);
+    }
+
+    private async Task AwaitAuthenticationAsync(HttpContext context, LicensingMode mode, Task<AuthenticateResult> authentication) =>
+        await OnAuthenticated(context, mode, await authentication.ConfigureAwait(false)).ConfigureAwait(false);
+
+    private Task OnAuthenticated(HttpContext context, LicensingMode mode, AuthenticateResult authentication)
+    {
+        if (mode == LicensingMode.Release) return ForwardReleasing(context, authentication);
+
+        if (!authentication.Succeeded)
+        {
+            LogChallenged();
+            return context.ChallengeAsync(Scheme);
+        }
+
+        var principal = authentication.Principal;
+        context.User = principal;
+        var resolution = identities.Resolve(context, principal);
+        if (!resolution.Succeeded)
+        {
+            LogIdentityRefused(resolution.Problem);
+            return LicensingProblems.IdentityRefused(context, resolution);
+        }
+
+        var identity = resolution.Identity;
+        var admission = admitter.AdmitAsync(identity);
+        return admission.IsCompletedSuccessfully
+            ? OnDecided(context, identity.Tenant, admission.Result)
+            : AwaitAdmissionAsync(context, identity.Tenant, admission);
+    }
+
+    private async Task AwaitAdmissionAsync(HttpContext context, string tenant, ValueTask<AdmissionDecision> admission) =>
+        await OnDecided(context, tenant, await admission.ConfigureAwait(false)).ConfigureAwait(false);
+
+    private Task OnDecided(HttpContext context, string tenant, AdmissionDecision decision)
+    {
+        if (decision.Forward)
+        {
+            // Admitted, preempted (admitted after ending a borrowed session), or FailOpen during an
+            // outage (the engine counts and logs that).
+            LicensingHeaders.SetForwarded(context.Request.Headers, decision.SessionId, tenant);
+            return next(context);
+        }
+
+        LogRefused(tenant, decision.Outcome);
+        return decision.Outcome switch
+        {
+            AdmissionOutcome.TenantUnlicensed => LicensingProblems.TenantUnlicensed(context),
+            AdmissionOutcome.UserInactive => LicensingProblems.UserInactive(context),
+            AdmissionOutcome.SeatsExhausted => LicensingProblems.SeatsExhausted(context,
+                decision.StoreResult ?? new AdmissionResult { Outcome = decision.Outcome, SessionId = decision.SessionId }),
+            _ => LicensingProblems.StoreUnavailable(context),
+        };
+    }
+
+    /// <summary>
+    /// A <c>Release</c> route (e.g. logout) is always forwarded: a caller whose token or identity cannot
+    /// be read has no session to end, and must still reach the backend (a browser's logout carries no
+    /// bearer token). With an identity, its session ends when the backend answers 2xx/3xx.
+    /// </summary>
+    private Task ForwardReleasing(HttpContext context, AuthenticateResult authentication)
+    {
+        if (!authentication.Succeeded)
+        {
+            LogReleaseWithoutSession("no valid bearer token");
+            return next(context);
+        }
+
+        context.User = authentication.Principal;
+        var resolution = identities.Resolve(context, authentication.Principal, mintDeviceCookie: false);
+        if (!resolution.Succeeded)
+        {
+            LogReleaseWithoutSession("no valid identity");
+            return next(context);
+        }
+
+        var identity = resolution.Identity;
+        LicensingHeaders.SetForwarded(context.Request.Headers, identity.ComputeSessionId(), identity.Tenant);
+        context.Response.OnStarting(SessionRelease.OnResponseStarting, new SessionRelease(context, identity, admitter, logger));
+        return next(context);
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Route {RouteId} is not licensed; forwarding without authentication")]
+    private partial void LogForwardedUnlicensed(string routeId);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "A proxy route matched a path under the management path; answering 404 instead of forwarding")]
+    private partial void LogManagementPathNotForwarded();
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "No valid bearer token; challenging")]
+    private partial void LogChallenged();
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Identity refused: {Problem}")]
+    private partial void LogIdentityRefused(IdentityProblem problem);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Session of tenant {Tenant} refused: {Outcome}")]
+    private partial void LogRefused(string tenant, AdmissionOutcome outcome);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Release route forwarded without ending a session: {Reason}")]
+    private partial void LogReleaseWithoutSession(string reason);
+}

@@ -1,0 +1,20 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using StackExchange.Redis;
+
+namespace Gateway.Store;
+
+internal static class StoreServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the shared store connection (Redis, or the embedded store when
+    /// <c>ConnectionStrings:Redis</c> is empty). Configuration is read when the connection is first
+    /// resolved, so test hosts can override it.
+    /// </summary>
+    public static IServiceCollection AddLicensingStoreConnection(this IServiceCollection services)
+    {
+        services.TryAddSingleton<EmbeddedStoreHost>();
+        services.TryAddSingleton<StoreConnector>();
+        services.TryAddSingleton<IConnectionMultiplexer>(sp => sp.GetRequiredService<StoreConnector>().Connect());
+        return services;
+    }
+}
