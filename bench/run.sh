@@ -354,8 +354,20 @@ log "memb: $MEMB_HLEN sessions ($(tr '\n' ' ' <<< "$MEMB_OUT")), keys $MEMB_KEYS
 
 EMB_OUT=$(admit_n gw-embedded "$WORK/mema.tokens" ea-)
 sleep 2
-GWE_RSS1=$(rss_kb "$GWE_PID"); GWE_HWM1=$(hwm_kb "$GWE_PID")
-EMB_HLEN=$(store_cli gw-embedded HLEN 'lic:{mema}:sessions')
+# The embedded store runs in the gateway's process: if it fails under load, so does the gateway.
+# That is a result to report, not a reason to lose the rest of the run.
+EMB_OK=$(awk '$1 == 200 {print $2}' <<< "$EMB_OUT"); EMB_OK=${EMB_OK:-0}
+if kill -0 "$GWE_PID" 2>/dev/null; then
+  GWE_RSS1=$(rss_kb "$GWE_PID"); GWE_HWM1=$(hwm_kb "$GWE_PID")
+  EMB_HLEN=$(store_cli gw-embedded HLEN 'lic:{mema}:sessions')
+  EMB_CRASH=""
+else
+  GWE_RSS1=0; GWE_HWM1=0; EMB_HLEN="?"
+  EMB_CRASH=$(grep -m1 -E 'Exception|failed|Unhandled' "$WORK/gw-embedded.log" | tr -d '\r|' | cut -c1-200)
+  EMB_CRASH="the gateway process died after $EMB_OK admitted sessions: $EMB_CRASH"
+  cp "$WORK/gw-embedded.log" "$ART/gw-embedded-crash.log" 2>/dev/null || true
+  log "gateway + embedded store: $EMB_CRASH (log copied to artifacts/bench/gw-embedded-crash.log)"
+fi
 log "embedded: $EMB_HLEN sessions ($(tr '\n' ' ' <<< "$EMB_OUT"))"
 
 # ---------------------------------------------------------------- report
@@ -409,7 +421,7 @@ ROUNDS_TABLE=$WORK/rounds.md
 NU=$((SESSIONS / 10))
 MEM=$WORK/memory.md
 awk -v S="$SESSIONS" -v NU="$NU" -v a_sum="$MEMA_SUM" -v b_sum="$MEMB_SUM" -v u0="$USED0" -v u1="$USED1" -v u2="$USED2" \
-    -v r0="$GWR_RSS0" -v r1="$GWR_RSS1" -v h1="$GWR_HWM1" -v e0="$GWE_RSS0" -v e1="$GWE_RSS1" -v eh1="$GWE_HWM1" 'BEGIN {
+    -v r0="$GWR_RSS0" -v r1="$GWR_RSS1" -v h1="$GWR_HWM1" -v e0="$GWE_RSS0" -v e1="$GWE_RSS1" -v eh1="$GWE_HWM1" -v crash="$EMB_CRASH" 'BEGIN {
   per_user = (a_sum - b_sum) / (S - NU)        # same sessions, S - NU more users
   per_session = (b_sum - per_user * NU) / S    # sessions alone, user records taken out
   print "| measure | value |"
@@ -421,7 +433,8 @@ awk -v S="$SESSIONS" -v NU="$NU" -v a_sum="$MEMA_SUM" -v b_sum="$MEMB_SUM" -v u0
   printf "| Redis, INFO used_memory delta ÷ sessions, tenant mema (includes its capped audit list) | %.0f bytes |\n", (u1 - u0) / S
   printf "| Redis, INFO used_memory delta ÷ sessions, tenant memb (includes its capped audit list) | %.0f bytes |\n", (u2 - u1) / S
   printf "| gateway + Redis, VmRSS fresh → with %d live sessions (peak VmHWM) | %.0f → %.0f MB (%.0f MB) |\n", S, r0 / 1024, r1 / 1024, h1 / 1024
-  printf "| gateway + embedded store (store in-process), VmRSS fresh → with %d live sessions (peak VmHWM) | %.0f → %.0f MB (%.0f MB) |\n", S, e0 / 1024, e1 / 1024, eh1 / 1024
+  if (crash == "") printf "| gateway + embedded store (store in-process), VmRSS fresh → with %d live sessions (peak VmHWM) | %.0f → %.0f MB (%.0f MB) |\n", S, e0 / 1024, e1 / 1024, eh1 / 1024
+  else printf "| gateway + embedded store (store in-process), with %d sessions asked for | **%s** |\n", S, crash
 }' > "$MEM"
 
 CAPS=$WORK/caps.md
