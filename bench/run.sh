@@ -516,6 +516,9 @@ if [[ $OUT != - ]]; then
     echo
     echo "## Against the targets of issue 4"
     echo
+    echo "Judged from this run alone. The verdicts mean something only on a quiet machine (load"
+    echo "average near 0 before the run); on a busy one the rounds scatter too widely (see every round above)."
+    echo
     cat "$GOALS"
     echo
     echo "## Exact at the cap"
