@@ -124,6 +124,11 @@ public sealed class EmbeddedRedisServer : IAsyncDisposable, IDisposable
         CheckpointDir = Path.Combine(dataPath, "checkpoint"),
         DeviceType = DeviceType.RandomAccess,
 
+        // The AOF is truncated by whole segments after a checkpoint (SAVE/BGSAVE): small segments
+        // let a checkpoint give the disk back instead of keeping a 1 GB file.
+        AofPageSize = "4m",
+        AofSegmentSize = "16m",
+
         LogMemorySize = "64m",
         IndexMemorySize = "16m",
         PageSize = "1m",

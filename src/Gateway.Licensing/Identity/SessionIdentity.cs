@@ -19,13 +19,15 @@ public readonly record struct SessionIdentity(string Tenant, string User, Client
     /// </summary>
     public string ComputeSessionId()
     {
-        // Tenant ≤ 64, user and device ≤ 128 ASCII chars: the input always fits on the stack.
-        Span<byte> input = stackalloc byte[Tenant.Length + User.Length + Device.Length + 4];
+        // Tenant ≤ 64, user and device ≤ 128 ASCII chars, kind ≤ 7: the input always fits on the stack.
+        // The kind is hashed by name, so reordering the enum never changes a session id.
+        var kind = ClientKind.ToName();
+        Span<byte> input = stackalloc byte[Tenant.Length + User.Length + kind.Length + Device.Length + 3];
         var written = Encoding.ASCII.GetBytes(Tenant, input);
         input[written++] = 0;
         written += Encoding.ASCII.GetBytes(User, input[written..]);
         input[written++] = 0;
-        input[written++] = (byte)('0' + (int)ClientKind);
+        written += Encoding.ASCII.GetBytes(kind, input[written..]);
         input[written++] = 0;
         written += Encoding.ASCII.GetBytes(Device, input[written..]);
 

@@ -101,6 +101,12 @@ public sealed class EmbeddedStoreOptions
 
     /// <summary>Loopback port of the embedded store; 0 picks a free one. Default: 0.</summary>
     public int Port { get; set; }
+
+    /// <summary>
+    /// How often the embedded store takes a checkpoint, which truncates its append-only log so it
+    /// neither grows without end nor is replayed in full at every start. Default: 00:10:00.
+    /// </summary>
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromMinutes(10);
 }
 
 public sealed class TenantPlanOptions

@@ -44,6 +44,8 @@ public sealed class LicensingOptionsValidator : IValidateOptions<LicensingOption
             failures.Add($"{p}Metrics:MaxTenants must be between 0 and 10000 (was {options.Metrics.MaxTenants}).");
         if (options.Embedded.Port is < 0 or > 65535)
             failures.Add($"{p}Embedded:Port must be between 0 and 65535 (was {options.Embedded.Port}).");
+        if (options.Embedded.CheckpointInterval < TimeSpan.FromSeconds(10))
+            failures.Add($"{p}Embedded:CheckpointInterval must be at least 00:00:10 (was {options.Embedded.CheckpointInterval}).");
         if (string.IsNullOrWhiteSpace(options.Embedded.DataPath))
             failures.Add($"{p}Embedded:DataPath must not be empty.");
         if (options.AuditCapacity is < 1 or > 1_000_000)

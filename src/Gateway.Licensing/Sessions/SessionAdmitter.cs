@@ -79,7 +79,16 @@ public sealed partial class SessionAdmitter
     {
         var sessionId = identity.ComputeSessionId();
         _cache.Forget(sessionId);
-        return await _store.EndSessionAsync(identity.Tenant, sessionId, EndReason.Logout, identity.User).ConfigureAwait(false);
+        try
+        {
+            return await _store.EndSessionAsync(identity.Tenant, sessionId, EndReason.Logout, identity.User).ConfigureAwait(false);
+        }
+        catch (StoreUnavailableException ex)
+        {
+            if (_health.ReportFailure()) LogStoreUnavailable(_options.CurrentValue.StoreUnavailable, ex);
+            _metrics.StoreError();
+            throw;
+        }
     }
 
     private async ValueTask<AdmissionDecision> AdmitThroughStoreAsync(SessionIdentity identity, string sessionId, LicensingOptions options, long now)

@@ -1,6 +1,7 @@
 using Gateway.Licensing.Options;
 using Gateway.Management;
 using Gateway.Proxy;
+using Gateway.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Hosting;
@@ -15,14 +16,15 @@ public static class SeatGatewayApplicationExtensions
     public static WebApplication UseSeatGateway(this WebApplication app)
     {
         // Reading the options validates them: a bad value stops here, naming the key.
-        var managementPath = app.Services.GetRequiredService<IOptions<LicensingOptions>>().Value.ManagementPath;
+        var options = app.Services.GetRequiredService<IOptions<LicensingOptions>>().Value;
+        var managementPath = options.ManagementPath;
 
         app.UseForwardedHeaders();
         app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
 
-        app.MapSeatGatewayManagement(managementPath);
+        app.MapSeatGatewayManagement(options);
 
         app.MapReverseProxy(proxy =>
         {
@@ -35,9 +37,11 @@ public static class SeatGatewayApplicationExtensions
     }
 
     /// <summary>Everything the gateway answers itself (SPEC §6).</summary>
-    private static void MapSeatGatewayManagement(this WebApplication app, string managementPath)
+    private static void MapSeatGatewayManagement(this WebApplication app, LicensingOptions options)
     {
+        var managementPath = options.ManagementPath;
         app.MapGatewayHealthChecks(managementPath);
+        app.MapGatewayMetrics(options);
 
         // The management API (branch `mgmt`) is mapped here, before the fallback:
         //   app.MapLicensingManagementApi(managementPath);

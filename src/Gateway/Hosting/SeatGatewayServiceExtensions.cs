@@ -5,6 +5,7 @@ using Gateway.Licensing.Options;
 using Gateway.Management;
 using Gateway.Proxy;
 using Gateway.Store;
+using Gateway.Telemetry;
 
 namespace Gateway.Hosting;
 
@@ -25,6 +26,7 @@ public static class SeatGatewayServiceExtensions
         services.AddGatewayForwardedHeaders();
         services.AddSeatLicensingProxy(builder.Configuration.GetSection("ReverseProxy"));
         services.AddGatewayHealthChecks();
+        services.AddGatewayTelemetry(builder.Configuration);
 
         // The management API (branch `mgmt`) registers here:
         //   services.AddLicensingManagementApi();

@@ -15,6 +15,7 @@ internal static class StoreServiceCollectionExtensions
         services.TryAddSingleton<EmbeddedStoreHost>();
         services.TryAddSingleton<StoreConnector>();
         services.TryAddSingleton<IConnectionMultiplexer>(sp => sp.GetRequiredService<StoreConnector>().Connect());
+        services.AddHostedService<EmbeddedStoreCheckpointer>();
         return services;
     }
 }

@@ -131,6 +131,39 @@ public sealed class EmbeddedRedisServerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_checkpoint_truncates_the_append_only_log_and_keeps_the_data()
+    {
+        using var dir = new TempDir();
+        long before, after;
+        await using (var server = EmbeddedRedisServer.Start(dir.Path))
+        await using (var mux = await ConnectAsync(server))
+        {
+            var db = mux.GetDatabase();
+            // Many overwrites of few keys: the log grows, the data does not.
+            for (var round = 0; round < 200; round++)
+            {
+                await Task.WhenAll(Enumerable.Range(0, 500).Select(i => db.HashSetAsync("lic:{t}:sessions", $"s{i}", new string('x', 400) + round)));
+            }
+            before = LogBytes(dir.Path);
+            await db.ExecuteAsync("SAVE");
+            await Task.Delay(1000);
+            await db.HashSetAsync("lic:{t}:sessions", "after-save", "1");
+            await db.ExecuteAsync("COMMITAOF");
+            await Task.Delay(500);
+            after = LogBytes(dir.Path);
+        }
+        Assert.True(after < before / 2, $"log {before} bytes before the checkpoint, {after} after");
+
+        await using var again = EmbeddedRedisServer.Start(dir.Path);
+        await using var mux2 = await ConnectAsync(again);
+        Assert.Equal(501, await mux2.GetDatabase().HashLengthAsync("lic:{t}:sessions"));
+        Assert.EndsWith("199", (string?)await mux2.GetDatabase().HashGetAsync("lic:{t}:sessions", "s7"));
+    }
+
+    private static long LogBytes(string dataPath) =>
+        new DirectoryInfo(dataPath).EnumerateFiles("aof.log*", SearchOption.AllDirectories).Sum(f => f.Length);
+
+    [Fact]
     public async Task Published_messages_reach_subscribers()
     {
         using var dir = new TempDir();
@@ -520,7 +553,7 @@ public sealed class EmbeddedRedisServerTests(ITestOutputHelper output)
         db.ScriptEvaluateAsync(script, key is null ? [] : [key], args?.Select(a => (RedisValue)a).ToArray() ?? []);
 
     private static Task<ConnectionMultiplexer> ConnectAsync(EmbeddedRedisServer server) =>
-        ConnectionMultiplexer.ConnectAsync(server.ConnectionString);
+        ConnectionMultiplexer.ConnectAsync(server.ConnectionString + ",allowAdmin=true");
 
     private static int FreePort()
     {
