@@ -18,6 +18,9 @@
 #   OUT=docs/benchmarks.md   where the report goes ("-" = print only)
 #   SKIP_BUILD=1       reuse artifacts/bench from an earlier run
 #   KEEP_WORK=1        keep the temporary directory (logs, configs) after the run
+#   ALLOC_PASS=0       skip the allocated-bytes pass (otherwise it uses dotnet-counters, from PATH or
+#                      installed once into artifacts/bench-tools with `dotnet tool install`)
+#   ALLOC_SECONDS=5    length of that pass per target
 set -Eeuo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -282,6 +285,39 @@ for ((r = 1; r <= ROUNDS; r++)); do
   done
 done
 
+# ---------------------------------------------------------------- 2b. allocated bytes per request
+# Unlike req/s, the bytes a process allocates per request hardly depend on what else runs on the
+# machine, so this pass gives a number that a busy machine does not blur. It needs dotnet-counters
+# (a dotnet tool from NuGet); without it the column says "—".
+ALLOC=$WORK/alloc.tsv
+: > "$ALLOC"
+COUNTERS=$(command -v dotnet-counters || true)
+[[ ${ALLOC_PASS:-1} == 1 ]] || COUNTERS=""
+if [[ -z $COUNTERS && ${ALLOC_PASS:-1} == 1 ]]; then
+  COUNTERS=$ROOT/artifacts/bench-tools/dotnet-counters
+  [[ -x $COUNTERS ]] || dotnet tool install --tool-path "$ROOT/artifacts/bench-tools" dotnet-counters > "$WORK/tool-install.log" 2>&1 || COUNTERS=""
+  [[ -x ${COUNTERS:-/nonexistent} ]] || { COUNTERS=""; log "dotnet-counters not available: no allocation column"; }
+fi
+alloc_pass() { # PHASE TARGET URL [wrk args...]: appends "phase target bytes_per_request" to ALLOC
+  local phase=$1 target=$2 url=$3; shift 3
+  local pid=${PID_OF[$target]} csv=$WORK/counters-$phase-$target.csv secs=${ALLOC_SECONDS:-5} out req bytes cp
+  "$COUNTERS" collect -p "$pid" --counters System.Runtime --refresh-interval 1 --format csv -o "$csv" \
+    --duration "$(printf '00:00:%02d' $((secs + 4)))" > "$WORK/counters.log" 2>&1 &
+  cp=$!
+  sleep 2
+  out=$(wrk -t1 -c"$CONNECTIONS" -d"${secs}s" "$url" "$@" 2>&1) || die "wrk failed: $out"
+  wait "$cp" || true
+  req=$(awk '/requests in/ {print $1}' <<< "$out")
+  bytes=$(awk -F, -v n="$req" '$3 ~ /total_allocated/ {a += $5} END {if (n > 0 && a > 0) printf "%.0f", a / n}' "$csv" 2>/dev/null)
+  printf '%s\t%s\t%s\n' "$phase" "$target" "${bytes:-}" >> "$ALLOC"
+  log "allocations $phase $target: ${bytes:-?} bytes/request"
+}
+if [[ -n $COUNTERS ]]; then
+  for t in plain gw-redis gw-embedded; do alloc_pass steady "$t" "${URL_OF[$t]}/" "${STEADY_HEADERS[@]}"; done
+  for t in "${ADMIT_TARGETS[@]}"; do alloc_pass admit "$t" "${URL_OF[$t]}/" -s "$ROOT/bench/admit.lua" -- "$WORK/admit.tokens" "alloc-$t-"; done
+fi
+alloc_of() { awk -F'\t' -v p="$1" -v t="$2" '$1 == p && $2 == t && $3 != "" {v = $3} END {print (v == "" ? "—" : v)}' "$ALLOC"; }
+
 # ---------------------------------------------------------------- 3. exact at the cap
 # Exactly N attempts, each a distinct (user, device), 64 at a time: the store must hold min(N, cap).
 CAP_ROWS=()
@@ -398,20 +434,21 @@ declare -A LABEL=(
 )
 TABLE=$WORK/table.md
 {
-  echo "| target | req/s (median) | p50 ms | p99 ms | ratio to plain YARP (median, range) | added p99 vs plain, ms | proxy CPU µs/request | non-2xx | socket errors |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| target | req/s (median) | p50 ms | p99 ms | ratio to plain YARP (median, range) | added p99 vs plain, ms | proxy CPU µs/request | allocated bytes/request | non-2xx | socket errors |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for t in "${TARGETS[@]}"; do
     rps=$(col steady "$t" 4 | median); p50=$(col steady "$t" 5 | median); p99=$(col steady "$t" 6 | median)
     ratio=$(ratio_per_round steady "$t" | median); range=$(ratio_per_round steady "$t" | minmax)
     added=$( [[ $t == plain || $t == backend ]] && echo "—" || p99_added_per_round steady "$t" | median)
     cpu=$( [[ $t == backend ]] && echo "—" || col steady "$t" 10 | median)
-    printf '| %s | %.0f | %.3f | %.3f | %.3f (%s) | %s | %s | %s | %s |\n' "${LABEL[$t]}" "$rps" "$p50" "$p99" "$ratio" "$range" "$added" \
-      "$cpu" "$(sum_col steady "$t" 7)" "$(sum_col steady "$t" 8)"
+    alloc=$( [[ $t == backend ]] && echo "—" || alloc_of steady "$t")
+    printf '| %s | %.0f | %.3f | %.3f | %.3f (%s) | %s | %s | %s | %s | %s |\n' "${LABEL[$t]}" "$rps" "$p50" "$p99" "$ratio" "$range" "$added" \
+      "$cpu" "$alloc" "$(sum_col steady "$t" 7)" "$(sum_col steady "$t" 8)"
   done
   for t in "${ADMIT_TARGETS[@]}"; do
     rps=$(col admit "$t" 4 | median); p50=$(col admit "$t" 5 | median); p99=$(col admit "$t" 6 | median)
-    printf '| admissions, %s (new session per request) | %.0f | %.3f | %.3f | — | — | %s | %s | %s |\n' \
-      "${t#gw-}" "$rps" "$p50" "$p99" "$(col admit "$t" 10 | median)" "$(sum_col admit "$t" 7)" "$(sum_col admit "$t" 8)"
+    printf '| admissions, %s (new session per request) | %.0f | %.3f | %.3f | — | — | %s | %s | %s | %s |\n' \
+      "${t#gw-}" "$rps" "$p50" "$p99" "$(col admit "$t" 10 | median)" "$(alloc_of admit "$t")" "$(sum_col admit "$t" 7)" "$(sum_col admit "$t" 8)"
   done
 } > "$TABLE"
 
@@ -509,6 +546,9 @@ if [[ $OUT != - ]]; then
     echo
     echo "Proxy CPU µs/request is the proxy process's user+system time during a round ÷ the requests"
     echo "wrk completed (/proc/PID/stat); spinning thread-pool threads on a busy machine inflate it."
+    echo "Allocated bytes/request comes from a separate ${ALLOC_SECONDS:-5} s wrk run per target after the rounds, with"
+    echo "\`dotnet-counters collect\` (System.Runtime dotnet.gc.heap.total_allocated) ÷ the requests wrk completed;"
+    echo "it barely depends on machine load."
     echo
     echo "Load average (1/5/15 min) at the start of the measurements: $LOAD_START; at the end: $LOAD_END."
     echo
