@@ -23,6 +23,7 @@ public static class LicensingServiceCollectionExtensions
         services.TryAddSingleton<LocalSessionCache>();
         services.TryAddSingleton<StoreHealth>();
         services.TryAddSingleton<LicenseStore>();
+        services.TryAddSingleton<LicenseQueries>();
         services.TryAddSingleton<TouchBatcher>();
         services.TryAddSingleton<SessionAdmitter>();
         services.TryAddSingleton<RevocationBus>();

@@ -36,7 +36,8 @@ public sealed class ManagementRouteTests(ManagementRouteTests.Fixture fixture) :
 
     [Theory]
     [InlineData("/_licensing/x")]
-    [InlineData("/_licensing/v1/tenants/acme")]
+    [InlineData("/_licensing/v1/unknown")]
+    [InlineData("/_licensing/v2/tenants/acme")]
     [InlineData("/_licensing")]
     [InlineData("/_LICENSING/healthz/more")]
     [InlineData("/_licensing/leak/anything")]

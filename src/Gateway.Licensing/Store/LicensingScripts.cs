@@ -17,6 +17,11 @@ internal static class LicensingScripts
     public static readonly string SetUsers = Load("set_users");
     public static readonly string SwapUsers = Load("swap_users");
 
+    // Read-only scripts of the management API (LicenseQueries): they never write a key.
+    public static readonly string ReadUsers = Load("read_users");
+    public static readonly string ReadSessions = Load("read_sessions");
+    public static readonly string ReadAudit = Load("read_audit");
+
     private static string Load(string name) => Read("common") + "\n" + Read(name);
 
     private static string Read(string name)

@@ -43,10 +43,9 @@ public static class SeatGatewayApplicationExtensions
         app.MapGatewayHealthChecks(managementPath);
         app.MapGatewayMetrics(options);
 
-        // The management API (branch `mgmt`) is mapped here, before the fallback:
-        //   app.MapLicensingManagementApi(managementPath);
-        //   app.MapLicensingOpenApi(managementPath);
-        // with its services in AddSeatGateway (see there).
+        // The management API (/v1/tenants/..., /v1/me/...) and its OpenAPI document, before the fallback.
+        app.MapLicensingManagementApi(managementPath);
+        app.MapLicensingOpenApi(managementPath);
 
         app.MapManagementFallback(managementPath);
     }

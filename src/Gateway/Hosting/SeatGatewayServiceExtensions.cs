@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Gateway.Authentication;
 using Gateway.Identity;
 using Gateway.Licensing;
@@ -28,9 +29,9 @@ public static class SeatGatewayServiceExtensions
         services.AddGatewayHealthChecks();
         services.AddGatewayTelemetry(builder.Configuration);
 
-        // The management API (branch `mgmt`) registers here:
-        //   services.AddLicensingManagementApi();
-        //   services.AddSingleton<ICurrentSessionResolver, ...>(); // IdentityResolver.Resolve(ctx, ctx.User, mintDeviceCookie: false)
+        services.AddLicensingManagementApi();
+        // DELETE /v1/me/sessions/current ends the session the proxy would use for this request.
+        services.TryAddSingleton<ICurrentSessionResolver, ProxyCurrentSessionResolver>();
         return builder;
     }
 }

@@ -1,5 +1,6 @@
 using Gateway.Licensing.Options;
 using Gateway.Licensing.Telemetry;
+using Gateway.Management;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -51,7 +52,7 @@ internal static class GatewayTelemetryExtensions
     public static IEndpointRouteBuilder MapGatewayMetrics(this IEndpointRouteBuilder endpoints, LicensingOptions options)
     {
         if (!options.Metrics.Expose) return endpoints;
-        endpoints.MapPrometheusScrapingEndpoint(options.ManagementPath + "/metrics");
+        endpoints.MapPrometheusScrapingEndpoint(options.ManagementPath + "/metrics").RequireManagementPort();
         return endpoints;
     }
 }

@@ -1,0 +1,130 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Gateway.Licensing.Identity;
+using Gateway.Licensing.Options;
+
+namespace Gateway.Management;
+
+/// <summary>
+/// Who calls a management route, from the claims of the validated token: tenant and user as in
+/// SPEC §2 and the licensing roles (SPEC §6).
+/// </summary>
+public sealed class ManagementCaller
+{
+    public const string OperatorRole = "license-operator";
+    public const string AdminRole = "license-admin";
+
+    private ManagementCaller(string? tenant, string? user, bool invalidIdentity, bool isOperator, bool isAdmin)
+    {
+        Tenant = tenant;
+        User = user;
+        HasInvalidIdentity = invalidIdentity;
+        IsOperator = isOperator;
+        IsAdmin = isAdmin;
+    }
+
+    /// <summary>The tenant of the token (tenant claim, else <c>Licensing:DefaultTenant</c>); null when none or malformed.</summary>
+    public string? Tenant { get; }
+
+    /// <summary>The user of the token (user claim, else client-id claim); null when none or malformed.</summary>
+    public string? User { get; }
+
+    /// <summary>True when the token carries a tenant or user value that is not a valid id.</summary>
+    public bool HasInvalidIdentity { get; }
+
+    public bool IsOperator { get; }
+
+    public bool IsAdmin { get; }
+
+    /// <summary>Operators administer every tenant; admins only the tenant of their own token.</summary>
+    public bool MayAdminister(string tenant) =>
+        IsOperator || (IsAdmin && Tenant is not null && string.Equals(Tenant, tenant, StringComparison.Ordinal));
+
+    /// <summary>The actor written to the audit trail of <paramref name="tenant"/>.</summary>
+    public string ActorFor(string tenant)
+    {
+        var user = User ?? "unknown";
+        return Tenant is null || string.Equals(Tenant, tenant, StringComparison.Ordinal) ? user : $"{user}@{Tenant}";
+    }
+
+    public static ManagementCaller From(ClaimsPrincipal principal, LicensingOptions options)
+    {
+        var invalid = false;
+
+        string? tenant = null;
+        switch (ReadClaim(principal, options.Claims.Tenant, out var tenantClaim))
+        {
+            case ClaimRead.Found when IdentityRules.IsValidTenant(tenantClaim):
+                tenant = tenantClaim;
+                break;
+            case ClaimRead.Found or ClaimRead.Ambiguous:
+                invalid = true; // never falls back to the default tenant
+                break;
+            default:
+                if (!string.IsNullOrEmpty(options.DefaultTenant)) tenant = options.DefaultTenant;
+                break;
+        }
+
+        string? user = null;
+        var userRead = ReadClaim(principal, options.Claims.User, out var userClaim);
+        if (userRead == ClaimRead.Missing) userRead = ReadClaim(principal, options.Claims.ClientId, out userClaim);
+        switch (userRead)
+        {
+            case ClaimRead.Found when IdentityRules.IsValidId(userClaim):
+                user = userClaim;
+                break;
+            case ClaimRead.Found or ClaimRead.Ambiguous:
+                invalid = true;
+                break;
+        }
+
+        bool isOperator = false, isAdmin = false;
+        foreach (var role in Roles(principal, options.Claims.Role))
+        {
+            if (role == OperatorRole) isOperator = true;
+            else if (role == AdminRole) isAdmin = true;
+        }
+        return new ManagementCaller(tenant, user, invalid, isOperator, isAdmin);
+    }
+
+    private enum ClaimRead { Missing, Found, Ambiguous }
+
+    /// <summary>One non-empty value of the claim; several different values are ambiguous (SPEC §2: refused, as the proxy does).</summary>
+    private static ClaimRead ReadClaim(ClaimsPrincipal principal, string type, out string value)
+    {
+        value = "";
+        var found = false;
+        foreach (var claim in principal.FindAll(type))
+        {
+            if (string.IsNullOrEmpty(claim.Value)) continue;
+            if (found && !string.Equals(value, claim.Value, StringComparison.Ordinal)) return ClaimRead.Ambiguous;
+            value = claim.Value;
+            found = true;
+        }
+        return found ? ClaimRead.Found : ClaimRead.Missing;
+    }
+
+    /// <summary>Role values: each claim of the role type, where one claim may also hold a JSON array of strings.</summary>
+    internal static IEnumerable<string> Roles(ClaimsPrincipal principal, string roleClaim)
+    {
+        foreach (var claim in principal.FindAll(roleClaim))
+        {
+            var value = claim.Value;
+            if (value.Length > 0 && value[0] == '[')
+            {
+                string[]? array = null;
+                try { array = JsonSerializer.Deserialize<string[]>(value); }
+                catch (JsonException) { }
+                if (array is not null)
+                {
+                    foreach (var item in array)
+                    {
+                        if (!string.IsNullOrEmpty(item)) yield return item;
+                    }
+                    continue;
+                }
+            }
+            yield return value;
+        }
+    }
+}

@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using Gateway.Problems;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Gateway.Management;
+
+/// <summary>The stable <c>code</c> members of the management API's problem+json answers.</summary>
+public static class ManagementProblemCodes
+{
+    public const string InvalidRequest = "invalid-request";
+    public const string InvalidIdentity = "invalid-identity";
+    public const string IdentityIncomplete = "identity-incomplete";
+    public const string Forbidden = "forbidden";
+    public const string TenantNotFound = "tenant-not-found";
+    public const string SessionNotFound = "session-not-found";
+    public const string SeatLimitReached = "seat-limit-reached";
+    public const string SeatLimitBelowActiveUsers = "seat-limit-below-active-users";
+    public const string PlanManagedByConfig = "plan-managed-by-config";
+    public const string StoreUnavailable = "store-unavailable";
+}
+
+/// <summary>Builds the RFC 9457 answers of the management API; every one carries a <c>code</c>.</summary>
+internal static class Problems
+{
+    /// <summary>
+    /// A problem in the gateway's format (as <c>Gateway.Problems.ProblemResponse</c> writes them):
+    /// <c>type</c> <c>urn:seat-gateway:problem:{code}</c>, <c>title</c>, <c>status</c>, <c>detail</c>,
+    /// <c>code</c>, extension members, <c>traceId</c>.
+    /// </summary>
+    public static ProblemHttpResult Create(int status, string code, string title, string detail, IDictionary<string, object?>? extensions = null)
+    {
+        var ext = new Dictionary<string, object?>(StringComparer.Ordinal) { ["code"] = code };
+        if (extensions is not null)
+        {
+            foreach (var (k, v) in extensions) ext[k] = v;
+        }
+        if (Activity.Current?.Id is { } traceId) ext["traceId"] = traceId;
+        return TypedResults.Problem(detail: detail, statusCode: status, title: title, type: ProblemCodes.TypeOf(code), extensions: ext);
+    }
+
+    public static ProblemHttpResult Invalid(string detail) =>
+        Create(StatusCodes.Status400BadRequest, ManagementProblemCodes.InvalidRequest, "Invalid request", detail);
+
+    public static ProblemHttpResult Forbidden() =>
+        Create(StatusCodes.Status403Forbidden, ManagementProblemCodes.Forbidden, "Forbidden",
+            "This route needs the license-operator role, or license-admin for the tenant of your token.");
+
+    public static ProblemHttpResult TenantNotFound(string tenant) =>
+        Create(StatusCodes.Status404NotFound, ManagementProblemCodes.TenantNotFound, "Tenant not found", $"There is no licence plan for tenant '{tenant}'.");
+
+    public static ProblemHttpResult SessionNotFound() =>
+        Create(StatusCodes.Status404NotFound, ManagementProblemCodes.SessionNotFound, "Session not found", "There is no such live session: it does not exist, has already ended or is not yours.");
+
+    public static ProblemHttpResult SeatLimitReached(int seatLimit) =>
+        Create(StatusCodes.Status409Conflict, ManagementProblemCodes.SeatLimitReached, "Seat limit reached",
+            $"All {seatLimit} seats are taken by active users; deactivate one first or swap.",
+            new Dictionary<string, object?> { ["seatLimit"] = seatLimit });
+
+    public static ProblemHttpResult IdentityIncomplete() =>
+        Create(StatusCodes.Status403Forbidden, ManagementProblemCodes.IdentityIncomplete, "Identity incomplete", "The token does not name a tenant and a user.");
+
+    public static ProblemHttpResult InvalidIdentity() =>
+        Create(StatusCodes.Status400BadRequest, ManagementProblemCodes.InvalidIdentity, "Invalid identity", "The token's tenant or user is malformed or ambiguous.");
+}
