@@ -322,17 +322,23 @@ alloc_of() { awk -F'\t' -v p="$1" -v t="$2" '$1 == p && $2 == t && $3 != "" {v =
 # Exactly N attempts, each a distinct (user, device), 64 at a time: the store must hold min(N, cap).
 CAP_ROWS=()
 cap_check() { # GATEWAY TENANT CAP ATTEMPTS TOKENS
-  local gw=$1 tenant=$2 cap=$3 attempts=$4 tokens=$5 out ok2xx n429 other hlen expected verdict
+  local gw=$1 tenant=$2 cap=$3 attempts=$4 tokens=$5 out ok2xx n429 other others hlen expected verdict
   out=$(dotnet "$ART/tokenmint/TokenMint.dll" admit --url "${URL_OF[$gw]}/" --tokens "$tokens" \
     --attempts "$attempts" --concurrency 64 --device-prefix "cap-$gw-")
   ok2xx=$(awk '$1 == 200 {print $2}' <<< "$out"); ok2xx=${ok2xx:-0}
   n429=$(awk '$1 == 429 {print $2}' <<< "$out"); n429=${n429:-0}
   other=$(awk '$1 != 200 && $1 != 429 {s += $2} END {print s + 0}' <<< "$out")
+  others=$(awk '$1 != 200 && $1 != 429 {printf "%s%s×%s", sep, $1, $2; sep = ", "}' <<< "$out")
   hlen=$(store_cli "$gw" HLEN "lic:{$tenant}:sessions")
   expected=$((attempts < cap ? attempts : cap))
-  verdict=ok
-  [[ $hlen == "$expected" && $ok2xx == "$expected" && $other == 0 ]] || verdict=WRONG
-  CAP_ROWS+=("| $gw | $tenant | $cap | $attempts | $ok2xx | $n429 | $other | $hlen | $expected | $verdict |")
+  # The store must hold exactly min(attempts, cap). A request that timed out (503) may still have
+  # been admitted by the store: then the store is exact but a client saw an error, said apart here.
+  if [[ $hlen != "$expected" ]]; then verdict=WRONG
+  elif [[ $ok2xx == "$expected" && $other == 0 ]]; then verdict=ok
+  elif ((ok2xx + other >= expected && ok2xx <= expected)); then verdict="store exact; $other answered ${others}"
+  else verdict=WRONG
+  fi
+  CAP_ROWS+=("| $gw | $tenant | $cap | $attempts | $ok2xx | $n429 | ${others:-0} | $hlen | $expected | $verdict |")
   log "cap $gw $tenant: cap $cap, attempts $attempts, 200=$ok2xx 429=$n429 other=$other, HLEN=$hlen (expected $expected) $verdict"
 }
 for gw in gw-redis gw-embedded; do
@@ -480,7 +486,7 @@ awk -v S="$SESSIONS" -v NU="$NU" -v a_sum="$MEMA_SUM" -v b_sum="$MEMB_SUM" -v u0
 
 CAPS=$WORK/caps.md
 {
-  echo "| gateway | tenant | cap | attempts | 200 | 429 | other | sessions in store (HLEN) | expected min(attempts, cap) | |"
+  echo "| gateway | tenant | cap | attempts | 200 | 429 | other statuses | sessions in store (HLEN) | expected min(attempts, cap) | |"
   echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"
   printf '%s\n' "${CAP_ROWS[@]}"
 } > "$CAPS"
@@ -500,7 +506,7 @@ GOALS=$WORK/targets.md
   done
   r=$(col admit gw-redis 4 | median)
   echo "| admissions/s against local Redis | ≥ 5,000 | $(printf '%.0f' "$r") | $(verdict "$r" ">=" 5000) |"
-  wrong=$(printf '%s\n' "${CAP_ROWS[@]}" | grep -c WRONG || true)
+  wrong=$(printf '%s\n' "${CAP_ROWS[@]}" | grep -c '| WRONG |' || true)
   echo "| exact at the cap (sessions in store = min(attempts, cap)) | all checks | $(( ${#CAP_ROWS[@]} - wrong )) of ${#CAP_ROWS[@]} | $( ((wrong == 0)) && echo met || echo '**not met**') |"
   b=$(awk -v x="$MEMA_SUM" -v s="$SESSIONS" 'BEGIN {printf "%.0f", x / s}')
   echo "| Redis bytes per session, each session with a user of its own (tenant mema's session+user keys) | ≤ 400 | $b | $(verdict "$b" "<=" 400) |"
