@@ -97,6 +97,15 @@ wait_http() { # URL [seconds] [extra curl args...]: waits for a 200
   return 1
 }
 
+# The reason a .NET process gave for dying: the lines after "Process terminated." or "Unhandled
+# exception", else its first exception line.
+crash_summary() {
+  local text
+  text=$(awk '/Process terminated|Unhandled exception/ {f = 1} f && NF && !/^[ \t]+at / {gsub(/^[ \t]+|\r/, ""); if (n < 4) {printf "%s%s", (n ? " / " : ""), $0; n++}}' "$1")
+  [[ -n $text ]] || text=$(grep -m1 -E 'Exception|failed' "$1" | tr -d '\r')
+  tr -d '|' <<< "$text" | cut -c1-400
+}
+
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
 
@@ -409,7 +418,7 @@ if kill -0 "$GWE_PID" 2>/dev/null; then
   EMB_CRASH=""
 else
   GWE_RSS1=0; GWE_HWM1=0; EMB_HLEN="?"
-  EMB_CRASH=$(grep -m1 -E 'Exception|failed|Unhandled' "$WORK/gw-embedded.log" | tr -d '\r|' | cut -c1-200)
+  EMB_CRASH=$(crash_summary "$WORK/gw-embedded.log")
   EMB_CRASH="the gateway process died after $EMB_OK admitted sessions: $EMB_CRASH"
   cp "$WORK/gw-embedded.log" "$ART/gw-embedded-crash.log" 2>/dev/null || true
   log "gateway + embedded store: $EMB_CRASH (log copied to artifacts/bench/gw-embedded-crash.log)"
