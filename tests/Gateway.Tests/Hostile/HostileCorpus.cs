@@ -1,5 +1,7 @@
 using System.Text;
 using System.Text.Json;
+using Gateway.Licensing.Identity;
+using Gateway.Licensing.Rules;
 using Gateway.Management;
 using Gateway.Tests.Support;
 using Microsoft.IdentityModel.Tokens;
@@ -57,6 +59,17 @@ public static class HostileCorpus
     ];
 
     public static IReadOnlyList<HostileCase> All { get; } = Build();
+
+    /// <summary>The management tenant (alice active, with a session) and a victim tenant with a session.</summary>
+    public static async Task SeedAsync(KestrelGatewayFixture fixture)
+    {
+        var store = fixture.Gateway.Store;
+        await store.SetPlanAsync(Managed, new TenantPlan(LicenseModel.RegisteredUsers, 5, []), fromConfiguration: false, "test");
+        await store.SetUserActiveAsync(Managed, User, true, "test");
+        await store.AdmitAsync(new SessionIdentity(Managed, User, ClientKind.Desktop, "d1"));
+        await store.SetPlanAsync(Victim, new TenantPlan(LicenseModel.ConcurrentSessions, 3, []), fromConfiguration: false, "test");
+        await store.AdmitAsync(new SessionIdentity(Victim, "vera", ClientKind.Desktop, "v1"));
+    }
 
     public static HostileCase Get(string name) => All.Single(c => c.Name == name);
 

@@ -1,4 +1,3 @@
-using Gateway.Licensing.Identity;
 using Gateway.Licensing.Rules;
 using Gateway.Tests.Support;
 using Xunit.Abstractions;
@@ -18,18 +17,7 @@ public sealed class HostileCorpusTests(HostileCorpusTests.Fixture fixture, ITest
         protected override void ConfigureGateway(GatewayFactory gateway) =>
             gateway.WithTenant(HostileCorpus.Tenant, LicenseModel.ConcurrentSessions, 100_000);
 
-        protected override async Task OnStartedAsync() => await SeedAsync(this);
-    }
-
-    /// <summary>The management tenant (alice active, with a session) and a victim tenant with a session.</summary>
-    public static async Task SeedAsync(KestrelGatewayFixture fixture)
-    {
-        var store = fixture.Gateway.Store;
-        await store.SetPlanAsync(HostileCorpus.Managed, new TenantPlan(LicenseModel.RegisteredUsers, 5, []), fromConfiguration: false, "test");
-        await store.SetUserActiveAsync(HostileCorpus.Managed, HostileCorpus.User, true, "test");
-        await store.AdmitAsync(new SessionIdentity(HostileCorpus.Managed, HostileCorpus.User, ClientKind.Desktop, "d1"));
-        await store.SetPlanAsync(HostileCorpus.Victim, new TenantPlan(LicenseModel.ConcurrentSessions, 3, []), fromConfiguration: false, "test");
-        await store.AdmitAsync(new SessionIdentity(HostileCorpus.Victim, "vera", ClientKind.Desktop, "v1"));
+        protected override Task OnStartedAsync() => HostileCorpus.SeedAsync(this);
     }
 
     public static TheoryData<string> Cases()

@@ -22,7 +22,7 @@ public sealed class HostileGeneratorTests(HostileGeneratorTests.Fixture fixture,
         protected override void ConfigureGateway(GatewayFactory gateway) =>
             gateway.WithTenant(HostileCorpus.Tenant, LicenseModel.ConcurrentSessions, 100_000);
 
-        protected override Task OnStartedAsync() => HostileCorpusTests.SeedAsync(this);
+        protected override Task OnStartedAsync() => HostileCorpus.SeedAsync(this);
     }
 
     [Fact]
