@@ -8,10 +8,14 @@ namespace Gateway.Authentication;
 /// not re-check the same signature on every request (it was the largest cost per proxied request).
 /// Keyed by the whole token string: any other token, even one differing in a single character, is
 /// validated in full. Bounded; never keeps a token past its own expiry (the clock skew is not
-/// granted to cached tokens). One cache per options instance, so a configuration reload starts empty.
+/// granted to cached tokens), and holds at most 20k tokens of at most 4 kB. One cache per options
+/// instance, so a configuration reload starts empty.
 /// </summary>
-internal sealed class ValidatedTokenCache(TokenHandler inner, TimeProvider time, int capacity = 100_000) : TokenHandler
+internal sealed class ValidatedTokenCache(TokenHandler inner, TimeProvider time, int capacity = 20_000) : TokenHandler
 {
+    /// <summary>Longer tokens are validated every time: they bound the cache's memory (about 20k × 4 kB at most).</summary>
+    public const int MaxCachedTokenLength = 4096;
+
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
     public int Count => _entries.Count;
@@ -26,7 +30,7 @@ internal sealed class ValidatedTokenCache(TokenHandler inner, TimeProvider time,
         }
 
         var result = await inner.ValidateTokenAsync(token, validationParameters).ConfigureAwait(false);
-        if (result.IsValid && result.SecurityToken?.ValidTo is { } validTo && validTo > now)
+        if (result.IsValid && token.Length <= MaxCachedTokenLength && result.SecurityToken?.ValidTo is { } validTo && validTo > now)
         {
             if (_entries.Count >= capacity) Trim(now);
             if (_entries.Count < capacity) _entries[token] = new Entry(result, validTo);
