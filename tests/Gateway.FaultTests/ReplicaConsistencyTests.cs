@@ -20,10 +20,13 @@ public sealed class ReplicaConsistencyTests(ReplicaSet set, ITestOutputHelper ou
         var elapsed = Stopwatch.StartNew();
         var admittedTotal = 0;
         var overAdmissions = 0;
+        string? sampled = null;
+        await using var sampler = new StoreSampler(set.Redis.Connection, () => Volatile.Read(ref sampled));
         for (var round = 0; round < Rounds; round++)
         {
             var tenant = $"cs-round-{round}";
             await set.Operator.PutPlanAsync(set.Replicas[round % 3], tenant, "ConcurrentSessions", Cap);
+            Volatile.Write(ref sampled, tenant);
 
             var attempts = await Burst.RunAsync(Enumerable.Range(0, Attempts)
                 .Select(i => (Func<Task<Attempt>>)(() => set.Seats.SendAsync(set.Replicas[i % 3], i % 3, tenant, $"user-{i}", $"device-{i}")))
@@ -44,8 +47,10 @@ public sealed class ReplicaConsistencyTests(ReplicaSet set, ITestOutputHelper ou
         }
 
         output.WriteLine($"ConcurrentSessions cap {Cap}: {Rounds} rounds x {Attempts} attempts over 3 replicas = {Rounds * Attempts} attempts; " +
-                         $"admitted {admittedTotal} (= {Rounds} x {Cap}); over-admissions {overAdmissions}; {elapsed.Elapsed.TotalSeconds:F1} s");
+                         $"admitted {admittedTotal} (= {Rounds} x {Cap}); over-admissions {overAdmissions}; " +
+                         $"{sampler.Samples} store samples during the bursts, at most {sampler.MaxSessions} sessions in any; {elapsed.Elapsed.TotalSeconds:F1} s");
         Assert.Equal(0, overAdmissions);
+        Assert.True(sampler.MaxSessions <= Cap && sampler.Violations.Count == 0, string.Join(Environment.NewLine, sampler.Violations.Take(10)));
     }
 
     [Fact]
@@ -63,11 +68,14 @@ public sealed class ReplicaConsistencyTests(ReplicaSet set, ITestOutputHelper ou
         var overAdmissions = 0;
         var lostGuarantees = 0;
         const int rounds = Rounds;
+        string? sampled = null;
+        await using var sampler = new StoreSampler(set.Redis.Connection, () => Volatile.Read(ref sampled));
         for (var round = 0; round < rounds; round++)
         {
             var tenant = $"ru-round-{round}";
             await set.Operator.PutPlanAsync(set.Replicas[round % 3], tenant, "RegisteredUsers", Cap);
             await set.Operator.ActivateAllAsync(set.Replicas[(round + 1) % 3], tenant, Enumerable.Range(0, Cap).Select(i => $"user-{i}"));
+            Volatile.Write(ref sampled, tenant);
 
             var phaseA = new List<Func<Task<Attempt>>>();
             for (var i = 0; i < 10; i++)
@@ -88,7 +96,7 @@ public sealed class ReplicaConsistencyTests(ReplicaSet set, ITestOutputHelper ou
             overAdmissions += (int)Math.Max(0, storeA.Sessions - Cap);
             Assert.True(a.Count(x => x.Forwarded) == Cap, $"round {round}, phase A: expected exactly {Cap} admitted; {Describe(a)}");
             Assert.True(a.Where(x => x.Forwarded).All(x => int.Parse(x.User["user-".Length..]) < 10), $"round {round}, phase A: an inactive user was admitted; {Describe(a)}");
-            Assert.Equal(Attempts - Cap, a.Count(x => x.Status == HttpStatusCode.Forbidden && x.Code == "user-inactive"));
+            Assert.True(Attempts - Cap == a.Count(x => x.Status == HttpStatusCode.Forbidden && x.Code == "user-inactive"), $"round {round}, phase A: {Describe(a)}");
             Assert.Equal(Cap, storeA.Sessions);
 
             var phaseB = new List<Func<Task<Attempt>>>();
@@ -108,7 +116,7 @@ public sealed class ReplicaConsistencyTests(ReplicaSet set, ITestOutputHelper ou
 
             Assert.True(newcomers.All(x => x.Forwarded), $"round {round}, phase B: a guaranteed user was refused: {string.Join("; ", newcomers.Where(x => !x.Forwarded))}");
             Assert.True(b.Count(x => x.Forwarded) == 10, $"round {round}, phase B: expected exactly the 10 newcomers admitted; {Describe(b)}");
-            Assert.Equal(10, b.Count(x => x.Device == "device-c" && x.Status == HttpStatusCode.TooManyRequests && x.Code == "seats-exhausted"));
+            Assert.True(10 == b.Count(x => x.Device == "device-c" && x.Status == HttpStatusCode.TooManyRequests && x.Code == "seats-exhausted"), $"round {round}, phase B: {Describe(b)}");
             Assert.Equal(Cap, storeB.Sessions);
             // The 10 borrowed sessions were the ones preempted: every active user now holds exactly one.
             Assert.Equal(Enumerable.Range(0, Cap).Select(i => $"user-{i}").Order(), storeB.SessionsByUser.Keys.Order());
@@ -117,8 +125,10 @@ public sealed class ReplicaConsistencyTests(ReplicaSet set, ITestOutputHelper ou
 
         output.WriteLine($"RegisteredUsers seat limit {Cap}, {Cap} active of {Attempts} users: {rounds} rounds x 2 phases x {Attempts} attempts over 3 replicas = {rounds * 2 * Attempts} attempts; " +
                          $"admitted {admittedA} in phase A (= {rounds} x {Cap}), {admittedB} guaranteed newcomers in phase B (= {rounds} x 10, each preempting a borrowed session); " +
-                         $"lost guarantees {lostGuarantees}; over-admissions {overAdmissions}; {elapsed.Elapsed.TotalSeconds:F1} s");
+                         $"lost guarantees {lostGuarantees}; over-admissions {overAdmissions}; " +
+                         $"{sampler.Samples} store samples during the bursts, at most {sampler.MaxSessions} sessions in any; {elapsed.Elapsed.TotalSeconds:F1} s");
         Assert.Equal(0, overAdmissions);
+        Assert.True(sampler.MaxSessions <= Cap && sampler.Violations.Count == 0, string.Join(Environment.NewLine, sampler.Violations.Take(10)));
         Assert.Equal(0, lostGuarantees);
     }
 
@@ -166,21 +176,7 @@ public sealed class ReplicaConsistencyTests(ReplicaSet set, ITestOutputHelper ou
         await set.Operator.PutPlanAsync(set.Replicas[0], tenant, "RegisteredUsers", seatLimit);
         await set.Operator.ActivateAllAsync(set.Replicas[1], tenant, users.Take(seatLimit));
 
-        var samples = 0;
-        var violations = new List<string>();
-        using var stop = new CancellationTokenSource();
-        var sampler = Task.Run(async () =>
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                var s = await StoreSnapshot.ReadAsync(set.Redis.Connection, tenant);
-                samples++;
-                if (!s.Consistent || s.Sessions > s.ActiveUsers || s.ActiveUsers > seatLimit || s.HoldersNotActive.Count > 0)
-                    lock (violations) violations.Add(s + " inactive holders: " + string.Join(",", s.HoldersNotActive));
-                await Task.Delay(5);
-            }
-        });
-
+        var sampler = new StoreSampler(set.Redis.Connection, () => tenant);
         var random = new Random(5);
         var swaps = 0;
         var logins = 0;
@@ -228,12 +224,11 @@ public sealed class ReplicaConsistencyTests(ReplicaSet set, ITestOutputHelper ou
         }
         finally
         {
-            await stop.CancelAsync();
-            await sampler;
+            await sampler.DisposeAsync();
         }
 
-        output.WriteLine($"Swaps racing logins over 3 replicas: {batches} batches, {swaps} swaps, {logins} login attempts ({forwarded} forwarded), {samples} store samples, {violations.Count} invariant violations");
-        Assert.True(violations.Count == 0, string.Join(Environment.NewLine, violations.Take(10)));
+        output.WriteLine($"Swaps racing logins over 3 replicas: {batches} batches, {swaps} swaps, {logins} login attempts ({forwarded} forwarded), {sampler.Samples} store samples, {sampler.Violations.Count} invariant violations");
+        Assert.True(sampler.Violations.Count == 0, string.Join(Environment.NewLine, sampler.Violations.Take(10)));
     }
 
     private static IReadOnlyList<Func<Task<Attempt>>> Shuffle(List<Func<Task<Attempt>>> calls, int seed)
@@ -242,7 +237,8 @@ public sealed class ReplicaConsistencyTests(ReplicaSet set, ITestOutputHelper ou
         return calls.OrderBy(_ => random.Next()).ToArray();
     }
 
-    private static string Describe(IEnumerable<Attempt> attempts) =>
+    private string Describe(IEnumerable<Attempt> attempts) =>
         string.Join(", ", attempts.GroupBy(a => $"{(int)a.Status} {a.Code}").OrderBy(g => g.Key).Select(g => $"{g.Count()} x {g.Key}"))
-        + (attempts.FirstOrDefault(a => a.Error is not null) is { } failed ? $"; e.g. {failed}" : "");
+        + string.Concat(attempts.Where(a => a.Error is not null || (int)a.Status >= 500).Take(3).Select(a => $"{Environment.NewLine}  e.g. {a}"))
+        + (attempts.Any(a => a.Error is not null) ? Environment.NewLine + string.Join(Environment.NewLine, set.Replicas.Select(r => r.Describe())) : "");
 }

@@ -69,6 +69,15 @@ public sealed class GatewayProcess : IAsyncDisposable
 
     public bool IsRunning => _process is { HasExited: false };
 
+    /// <summary>"running (pid N)", or how the process ended and its last output lines: for failure messages.</summary>
+    public string Describe()
+    {
+        var process = _process;
+        if (process is null) return $"{Name}: not started";
+        if (!process.HasExited) return $"{Name}: running (pid {process.Id}, port {Port})";
+        return $"{Name}: EXITED with code {process.ExitCode} (pid {process.Id}, port {Port}); last output:{Environment.NewLine}{Tail(Output, 25)}";
+    }
+
     /// <summary>Everything the process wrote to stdout and stderr so far (all starts), one line per line.</summary>
     public string Output
     {

@@ -18,7 +18,10 @@ public sealed class GatewaySettings
     /// <param name="backend">The loopback backend every proxied route forwards to.</param>
     public GatewaySettings(string? redis, Uri backend)
     {
-        this["ConnectionStrings:Redis"] = redis ?? "";
+        // Generous command timeouts (the shipped default is 1 s): on a busy shared machine a Redis that
+        // stalls for a second must not be mistaken for an outage. A killed Redis still fails every call
+        // at once (closed socket, no backlog), which the outage tests check: no request there takes 3 s.
+        this["ConnectionStrings:Redis"] = string.IsNullOrEmpty(redis) ? "" : redis + ",syncTimeout=5000,asyncTimeout=5000";
         this["Authentication:Schemes:Bearer:ValidIssuer"] = TestTokens.Issuer;
         this["Authentication:Schemes:Bearer:ValidAudiences:0"] = TestTokens.Audience;
         this["Authentication:Schemes:Bearer:SigningKeys:0:Issuer"] = TestTokens.Issuer;
