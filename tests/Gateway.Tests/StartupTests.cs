@@ -68,6 +68,19 @@ public sealed class StartupTests(StartupTests.Stores stores, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task Two_signing_keys_for_one_issuer_stop_the_start_naming_the_key()
+    {
+        var gateway = NewGateway()
+            .With("Authentication:Schemes:Bearer:SigningKeys:1:Issuer", TestTokens.Issuer)
+            .With("Authentication:Schemes:Bearer:SigningKeys:1:Value", Convert.ToBase64String(new byte[32]));
+
+        var message = await StartupFailureAsync(gateway);
+
+        output.WriteLine(message);
+        Assert.Contains("Authentication:Schemes:Bearer:SigningKeys", message);
+    }
+
+    [Fact]
     public async Task Valid_settings_start()
     {
         await using var gateway = NewGateway()

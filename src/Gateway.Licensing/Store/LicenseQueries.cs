@@ -221,7 +221,7 @@ public sealed class LicenseQueries
         if (limit is < 1 or > MaxPageSize) throw new ArgumentOutOfRangeException(nameof(limit), $"Between 1 and {MaxPageSize}.");
     }
 
-    private async Task<RedisResult[]> RunAsync(string tenant, string script, RedisValue[] args)
+    private async Task<RedisResult[]> RunAsync(string tenant, StoreScript script, RedisValue[] args)
     {
         var options = _options.CurrentValue;
         var argv = new RedisValue[3 + args.Length];
@@ -231,7 +231,7 @@ public sealed class LicenseQueries
         args.CopyTo(argv, 3);
         try
         {
-            var result = await Db.ScriptEvaluateAsync(script, TenantKeys.For(tenant), argv).ConfigureAwait(false);
+            var result = await script.EvaluateAsync(Db, TenantKeys.For(tenant), argv).ConfigureAwait(false);
             return (RedisResult[])result!;
         }
         catch (Exception ex) when (LicenseStore.IsUnavailable(ex))

@@ -255,7 +255,7 @@ public sealed class LicenseStore
         }
     }
 
-    private async Task<RedisResult[]> RunAsync(string tenant, string script, string actor, RedisValue[] args)
+    private async Task<RedisResult[]> RunAsync(string tenant, StoreScript script, string actor, RedisValue[] args)
     {
         var options = _options.CurrentValue;
         var argv = new RedisValue[3 + args.Length];
@@ -265,7 +265,7 @@ public sealed class LicenseStore
         args.CopyTo(argv, 3);
         try
         {
-            var result = await Db.ScriptEvaluateAsync(script, TenantKeys.For(tenant), argv).ConfigureAwait(false);
+            var result = await script.EvaluateAsync(Db, TenantKeys.For(tenant), argv).ConfigureAwait(false);
             return (RedisResult[])result!;
         }
         catch (Exception ex) when (IsUnavailable(ex))

@@ -8,21 +8,21 @@ namespace Gateway.Licensing.Store;
 /// </summary>
 internal static class LicensingScripts
 {
-    public static readonly string Admit = Load("admit");
-    public static readonly string Touch = Load("touch");
-    public static readonly string EndSession = Load("end_session");
-    public static readonly string Sweep = Load("sweep");
-    public static readonly string SetPlan = Load("set_plan");
-    public static readonly string SetUser = Load("set_user");
-    public static readonly string SetUsers = Load("set_users");
-    public static readonly string SwapUsers = Load("swap_users");
+    public static readonly StoreScript Admit = Load("admit");
+    public static readonly StoreScript Touch = Load("touch");
+    public static readonly StoreScript EndSession = Load("end_session");
+    public static readonly StoreScript Sweep = Load("sweep");
+    public static readonly StoreScript SetPlan = Load("set_plan");
+    public static readonly StoreScript SetUser = Load("set_user");
+    public static readonly StoreScript SetUsers = Load("set_users");
+    public static readonly StoreScript SwapUsers = Load("swap_users");
 
     // Read-only scripts of the management API (LicenseQueries): they never write a key.
-    public static readonly string ReadUsers = Load("read_users");
-    public static readonly string ReadSessions = Load("read_sessions");
-    public static readonly string ReadAudit = Load("read_audit");
+    public static readonly StoreScript ReadUsers = Load("read_users");
+    public static readonly StoreScript ReadSessions = Load("read_sessions");
+    public static readonly StoreScript ReadAudit = Load("read_audit");
 
-    private static string Load(string name) => Read("common") + "\n" + Read(name);
+    private static StoreScript Load(string name) => new(Read("common") + "\n" + Read(name));
 
     private static string Read(string name)
     {

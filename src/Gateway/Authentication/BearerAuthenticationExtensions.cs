@@ -18,10 +18,33 @@ internal static class BearerAuthenticationExtensions
     {
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
             .AddJwtBearer(Harden); // runs after the configuration binding of the scheme
-        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).ValidateOnStart();
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .PostConfigure<TimeProvider>(SpeedUpValidation)
+            .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<JwtBearerOptions>, BearerOptionsValidator>());
         services.AddAuthorization();
         return services;
+    }
+
+    /// <summary>
+    /// The configured signing keys are read from configuration once (ASP.NET reads them lazily, on
+    /// every validation), and tokens that passed validation are remembered until they expire.
+    /// </summary>
+    private static void SpeedUpValidation(JwtBearerOptions options, TimeProvider time)
+    {
+        var parameters = options.TokenValidationParameters;
+        try
+        {
+            parameters.IssuerSigningKeys = parameters.IssuerSigningKeys?.ToArray();
+        }
+        catch (InvalidOperationException)
+        {
+            // Two keys for one issuer: left as is, so the options validator names the key.
+        }
+        for (var i = 0; i < options.TokenHandlers.Count; i++)
+        {
+            if (options.TokenHandlers[i] is not ValidatedTokenCache) options.TokenHandlers[i] = new ValidatedTokenCache(options.TokenHandlers[i], time);
+        }
     }
 
     private static void Harden(JwtBearerOptions options)

@@ -24,7 +24,18 @@ internal sealed class BearerOptionsValidator : IValidateOptions<JwtBearerOptions
             failures.Add($"{Section}:ValidIssuer (or {Section}:Authority) must be set: tokens are accepted only from a configured issuer.");
         if (string.IsNullOrEmpty(parameters.ValidAudience) && !(parameters.ValidAudiences?.Any() ?? false))
             failures.Add($"{Section}:ValidAudiences must list at least one audience.");
-        if (!discovers && parameters.IssuerSigningKey is null && !(parameters.IssuerSigningKeys?.Any() ?? false)
+        bool hasKeys;
+        try
+        {
+            // The keys are read from configuration lazily, on this first enumeration.
+            hasKeys = parameters.IssuerSigningKeys?.Any() ?? false;
+        }
+        catch (InvalidOperationException)
+        {
+            failures.Add($"{Section}:SigningKeys must hold at most one key per issuer (ASP.NET picks a key by its Issuer).");
+            return ValidateOptionsResult.Fail(failures);
+        }
+        if (!discovers && parameters.IssuerSigningKey is null && !hasKeys
             && parameters.IssuerSigningKeyResolver is null)
             failures.Add($"{Section}:SigningKeys (each with Issuer and base64 Value) or {Section}:Authority must be set.");
 

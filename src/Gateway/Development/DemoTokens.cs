@@ -99,11 +99,9 @@ internal sealed partial class DemoTokens : IHostedService
             .AppendLine()
             .AppendLine("`dotnet user-jwts create --project src/Gateway --claim tid=demo` tokens work too (activate their user first).")
             .ToString();
-        LogCommands(text);
+        // Straight to the console, not the logger: no log pipeline ever carries a token.
+        Console.Out.WriteLine(text);
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Commands}")]
-    private partial void LogCommands(string commands);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Demo: no signing key with Id 'demo' under Authentication:Schemes:Bearer:SigningKeys; no demo tokens printed")]
     private partial void LogNoDemoKey();

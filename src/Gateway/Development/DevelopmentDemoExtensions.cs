@@ -9,11 +9,38 @@ internal static class DevelopmentDemoExtensions
     public static WebApplicationBuilder AddDevelopmentDemo(this WebApplicationBuilder builder)
     {
         if (!builder.Environment.IsDevelopment()) return builder;
+        AddDemoSigningKey(builder.Configuration, builder.Environment);
         var options = builder.Configuration.GetSection(DemoOptions.SectionName).Get<DemoOptions>() ?? new DemoOptions();
         if (!options.Enabled) return builder;
         builder.Services.AddSingleton(options);
         builder.Services.AddHostedService<DemoBackend>();
         builder.Services.AddHostedService<DemoTokens>();
         return builder;
+    }
+
+    /// <summary>
+    /// Loads <c>Development/demo-signing-key.json</c> right after <c>appsettings.Development.json</c>, so
+    /// user secrets, environment variables and the command line still override it.
+    /// </summary>
+    private static void AddDemoSigningKey(ConfigurationManager configuration, IWebHostEnvironment environment)
+    {
+        var source = new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource
+        {
+            Path = "Development/demo-signing-key.json",
+            Optional = true,
+            FileProvider = environment.ContentRootFileProvider,
+        };
+        var sources = configuration.Sources;
+        var after = -1;
+        for (var i = 0; i < sources.Count; i++)
+        {
+            if (sources[i] is Microsoft.Extensions.Configuration.Json.JsonConfigurationSource { Path: var path }
+                && string.Equals(path, $"appsettings.{environment.EnvironmentName}.json", StringComparison.OrdinalIgnoreCase))
+            {
+                after = i;
+            }
+        }
+        if (after < 0) sources.Add(source);
+        else sources.Insert(after + 1, source);
     }
 }

@@ -54,6 +54,16 @@ public abstract class LicenseStoreContractTests
     }
 
     [Fact]
+    public async Task Scripts_are_sent_again_after_the_store_forgets_them()
+    {
+        await Plan(LicenseModel.ConcurrentSessions, 5);
+        Assert.True((await Admit("alice")).Created);
+        foreach (var server in Connection.GetServers()) await server.ScriptFlushAsync();
+        Assert.False((await Admit("alice")).Created);
+        Assert.True((await Admit("bob")).Created);
+    }
+
+    [Fact]
     public async Task Registered_users_first_seen_user_is_registered_inactive_and_refused()
     {
         await Plan(LicenseModel.RegisteredUsers, 5);

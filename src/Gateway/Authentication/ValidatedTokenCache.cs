@@ -1,0 +1,53 @@
+using System.Collections.Concurrent;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Gateway.Authentication;
+
+/// <summary>
+/// Remembers tokens that passed validation until they expire, so the steady path of a session does
+/// not re-check the same signature on every request (it was the largest cost per proxied request).
+/// Keyed by the whole token string: any other token, even one differing in a single character, is
+/// validated in full. Bounded; never keeps a token past its own expiry (the clock skew is not
+/// granted to cached tokens). One cache per options instance, so a configuration reload starts empty.
+/// </summary>
+internal sealed class ValidatedTokenCache(TokenHandler inner, TimeProvider time, int capacity = 100_000) : TokenHandler
+{
+    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+
+    public int Count => _entries.Count;
+
+    public override async Task<TokenValidationResult> ValidateTokenAsync(string token, TokenValidationParameters validationParameters)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        if (_entries.TryGetValue(token, out var cached))
+        {
+            if (now < cached.ValidTo) return cached.Result;
+            _entries.TryRemove(token, out _);
+        }
+
+        var result = await inner.ValidateTokenAsync(token, validationParameters).ConfigureAwait(false);
+        if (result.IsValid && result.SecurityToken?.ValidTo is { } validTo && validTo > now)
+        {
+            if (_entries.Count >= capacity) Trim(now);
+            if (_entries.Count < capacity) _entries[token] = new Entry(result, validTo);
+        }
+        return result;
+    }
+
+    public override Task<TokenValidationResult> ValidateTokenAsync(SecurityToken token, TokenValidationParameters validationParameters) =>
+        inner.ValidateTokenAsync(token, validationParameters);
+
+    public override SecurityToken ReadToken(string token) => inner.ReadToken(token);
+
+    private void Trim(DateTime now)
+    {
+        foreach (var (key, entry) in _entries)
+        {
+            if (now >= entry.ValidTo) _entries.TryRemove(key, out _);
+        }
+        // Still full of live tokens: start over rather than scan on every miss.
+        if (_entries.Count >= capacity) _entries.Clear();
+    }
+
+    private sealed record Entry(TokenValidationResult Result, DateTime ValidTo);
+}

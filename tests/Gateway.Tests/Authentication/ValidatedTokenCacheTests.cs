@@ -1,0 +1,85 @@
+using System.Security.Claims;
+using Gateway.Authentication;
+using Microsoft.Extensions.Time.Testing;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Gateway.Tests.Authentication;
+
+public sealed class ValidatedTokenCacheTests
+{
+    private static readonly SymmetricSecurityKey Key = new(new byte[32]);
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero));
+
+    private string Token(TimeSpan lifetime, string subject = "alice") => new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+    {
+        Subject = new ClaimsIdentity([new Claim("sub", subject)]),
+        Issuer = "issuer",
+        Audience = "audience",
+        IssuedAt = _time.GetUtcNow().UtcDateTime,
+        NotBefore = _time.GetUtcNow().UtcDateTime,
+        Expires = _time.GetUtcNow().Add(lifetime).UtcDateTime,
+        SigningCredentials = new SigningCredentials(Key, SecurityAlgorithms.HmacSha256),
+    });
+
+    private TokenValidationParameters Parameters() => new()
+    {
+        ValidIssuer = "issuer",
+        ValidAudience = "audience",
+        IssuerSigningKey = Key,
+        ClockSkew = TimeSpan.Zero,
+        LifetimeValidator = (_, expires, _, _) => expires > _time.GetUtcNow().UtcDateTime,
+    };
+
+    [Fact]
+    public async Task A_valid_token_is_validated_once_until_it_expires()
+    {
+        var inner = new CountingHandler();
+        var cache = new ValidatedTokenCache(inner, _time);
+        var token = Token(TimeSpan.FromMinutes(5));
+
+        Assert.True((await cache.ValidateTokenAsync(token, Parameters())).IsValid);
+        Assert.True((await cache.ValidateTokenAsync(token, Parameters())).IsValid);
+        Assert.Equal(1, inner.Calls);
+
+        _time.Advance(TimeSpan.FromMinutes(5));
+        Assert.False((await cache.ValidateTokenAsync(token, Parameters())).IsValid);
+        Assert.Equal(2, inner.Calls);
+        Assert.Equal(0, cache.Count);
+    }
+
+    [Fact]
+    public async Task Invalid_tokens_and_other_tokens_are_always_validated_in_full()
+    {
+        var inner = new CountingHandler();
+        var cache = new ValidatedTokenCache(inner, _time);
+        var token = Token(TimeSpan.FromMinutes(5));
+        var tampered = token[..^2] + (token[^2] == 'A' ? "BB" : "AA");
+
+        Assert.True((await cache.ValidateTokenAsync(token, Parameters())).IsValid);
+        Assert.False((await cache.ValidateTokenAsync(tampered, Parameters())).IsValid);
+        Assert.False((await cache.ValidateTokenAsync(tampered, Parameters())).IsValid);
+        Assert.Equal(3, inner.Calls);
+        Assert.Equal(1, cache.Count);
+    }
+
+    [Fact]
+    public async Task The_cache_is_bounded()
+    {
+        var cache = new ValidatedTokenCache(new CountingHandler(), _time, capacity: 3);
+        for (var i = 0; i < 10; i++) await cache.ValidateTokenAsync(Token(TimeSpan.FromMinutes(5), $"user{i}"), Parameters());
+        Assert.InRange(cache.Count, 1, 3);
+    }
+
+    private sealed class CountingHandler : TokenHandler
+    {
+        private readonly JsonWebTokenHandler _inner = new();
+        public int Calls;
+
+        public override Task<TokenValidationResult> ValidateTokenAsync(string token, TokenValidationParameters validationParameters)
+        {
+            Interlocked.Increment(ref Calls);
+            return _inner.ValidateTokenAsync(token, validationParameters);
+        }
+    }
+}
