@@ -1,12 +1,18 @@
+using Gateway.Licensing.Options;
+using Gateway.Licensing.Rules;
 using Gateway.Licensing.Store;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.Licensing.Sessions;
 
 /// <summary>
-/// While the store is marked unavailable, pings it twice a second, so admission resumes by itself
-/// when it returns even if only locally remembered sessions are in traffic (they make no store calls).
+/// Pings the store twice a second. A failed ping marks it unavailable, so the outage policy applies
+/// even when only locally remembered sessions are in traffic (they make no store calls: without the
+/// probe, <c>FailClosed</c> kept forwarding them until a touch or a new session failed, up to a
+/// <c>TouchInterval</c>, a minute by default, later). A ping that answers while the store is marked unavailable marks it available, so admission
+/// resumes by itself when the store returns.
 /// </summary>
 public sealed partial class StoreHealthProbe : BackgroundService
 {
@@ -15,12 +21,14 @@ public sealed partial class StoreHealthProbe : BackgroundService
     private readonly LicenseStore _store;
     private readonly StoreHealth _health;
     private readonly TimeProvider _time;
+    private readonly IOptionsMonitor<LicensingOptions> _options;
     private readonly ILogger<StoreHealthProbe> _logger;
 
-    public StoreHealthProbe(LicenseStore store, StoreHealth health, TimeProvider time, ILogger<StoreHealthProbe> logger)
+    public StoreHealthProbe(LicenseStore store, StoreHealth health, TimeProvider time, IOptionsMonitor<LicensingOptions> options, ILogger<StoreHealthProbe> logger)
     {
         _store = store;
         _health = health;
+        _options = options;
         _time = time;
         _logger = logger;
     }
@@ -32,9 +40,13 @@ public sealed partial class StoreHealthProbe : BackgroundService
         {
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
-                if (_health.IsUnavailable && await _store.PingAsync().ConfigureAwait(false) && _health.ReportSuccess())
+                if (await _store.PingAsync().ConfigureAwait(false))
                 {
-                    LogRecovered();
+                    if (_health.ReportSuccess()) LogRecovered();
+                }
+                else if (_health.ReportFailure())
+                {
+                    LogUnavailable(_options.CurrentValue.StoreUnavailable);
                 }
             }
         }
@@ -42,6 +54,9 @@ public sealed partial class StoreHealthProbe : BackgroundService
         {
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The licensing store does not answer; applying the outage policy {Policy}")]
+    private partial void LogUnavailable(StoreUnavailableBehavior policy);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The licensing store answers again; admission resumes")]
     private partial void LogRecovered();

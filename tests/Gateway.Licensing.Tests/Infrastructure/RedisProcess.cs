@@ -47,6 +47,13 @@ internal sealed class RedisProcess : IDisposable
 
     public string LogFile => Path.Combine(Directory, "redis.log");
 
+    /// <summary>
+    /// A redis.conf to start from, passed as the first argument. Unset: the server runs without
+    /// persistence (<c>--save "" --appendonly no</c>). Set: the file's persistence settings apply; port,
+    /// bind address, directory and logging are still this process's (command-line options win).
+    /// </summary>
+    public string? ConfigFile { get; init; }
+
     public bool IsRunning => _process is { HasExited: false };
 
     /// <summary>Root for temporary directories: <c>$GATEWAY_TEST_TMP</c>, else the system temp path.</summary>
@@ -93,12 +100,15 @@ internal sealed class RedisProcess : IDisposable
             UseShellExecute = false,
             WorkingDirectory = Directory,
         };
-        foreach (var arg in new[]
-                 {
-                     "--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+        string[] persistence = ConfigFile is null ? ["--save", "", "--appendonly", "no"] : [];
+        foreach (var arg in (ConfigFile is null ? [] : new[] { ConfigFile })
+                 .Concat(["--port", Port.ToString(), "--bind", "127.0.0.1"])
+                 .Concat(persistence)
+                 .Concat([
                      "--dir", Directory, "--logfile", LogFile, "--daemonize", "no", "--set-proc-title", "no",
                      "--protected-mode", "no",
-                 }.Concat(_extraArgs))
+                 ])
+                 .Concat(_extraArgs))
         {
             startInfo.ArgumentList.Add(arg);
         }

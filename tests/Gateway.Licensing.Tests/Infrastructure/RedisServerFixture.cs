@@ -13,7 +13,10 @@ namespace Gateway.Licensing.Tests.Infrastructure;
 /// the server (outage tests) should create its own instance instead of stopping the shared one:
 /// <code>await using var redis = new RedisServerFixture(); await redis.InitializeAsync();</code></para>
 /// <para>The server runs without persistence (<c>--save "" --appendonly no</c>) in a directory under
-/// <c>$GATEWAY_TEST_TMP</c> (or the system temp path).</para>
+/// <c>$GATEWAY_TEST_TMP</c> (or the system temp path). A test that needs persistence across
+/// <see cref="StopAsync"/>/<see cref="StartAsync"/> sets <see cref="ConfigFile"/> (e.g. the repository's
+/// <c>config/redis.conf</c>, with AOF) and, if it likes, <see cref="Arguments"/>:
+/// <code>new RedisServerFixture { ConfigFile = path, Arguments = ["--appendfsync", "always"] }</code></para>
 /// </remarks>
 public sealed class RedisServerFixture : IAsyncLifetime, IAsyncDisposable
 {
@@ -21,6 +24,17 @@ public sealed class RedisServerFixture : IAsyncLifetime, IAsyncDisposable
 
     private RedisProcess? _process;
     private ConnectionMultiplexer? _connection;
+
+    /// <summary>
+    /// A redis.conf to start from (set before <see cref="InitializeAsync"/>). It is copied into the
+    /// server's directory without its <c>dir</c> line (the fixture's directory is used; a <c>dir</c> that
+    /// does not exist or cannot be entered would stop redis-server), and its persistence settings apply
+    /// instead of the fixture's "no persistence". Port, bind address and logging stay the fixture's.
+    /// </summary>
+    public string? ConfigFile { get; init; }
+
+    /// <summary>Extra redis-server arguments, applied after the config file and the fixture's own (so they win).</summary>
+    public IReadOnlyList<string> Arguments { get; init; } = [];
 
     /// <summary>The loopback port the server listens on; stays the same across <see cref="StopAsync"/>/<see cref="StartAsync"/>.</summary>
     public int Port => _process?.Port ?? throw NotInitialized();
@@ -48,7 +62,8 @@ public sealed class RedisServerFixture : IAsyncLifetime, IAsyncDisposable
         for (var attempt = 1; ; attempt++)
         {
             var port = FreePort.Get();
-            var process = new RedisProcess(port, RedisProcess.CreateTempDirectory($"redis-{port}"));
+            var directory = RedisProcess.CreateTempDirectory($"redis-{port}");
+            var process = new RedisProcess(port, directory, [.. Arguments]) { ConfigFile = CopyConfigFile(directory) };
             try
             {
                 await process.StartAsync(StartTimeout);
@@ -70,6 +85,18 @@ public sealed class RedisServerFixture : IAsyncLifetime, IAsyncDisposable
         await WaitUntilConnectionAnswersAsync();
     }
 
+    private string? CopyConfigFile(string directory)
+    {
+        if (ConfigFile is null)
+        {
+            return null;
+        }
+
+        var copy = Path.Combine(directory, "redis.conf");
+        File.WriteAllLines(copy, File.ReadAllLines(ConfigFile).Where(line => !line.TrimStart().StartsWith("dir ", StringComparison.Ordinal)));
+        return copy;
+    }
+
     /// <summary>
     /// Options for the server, tuned for tests: <c>abortConnect=false</c>, <c>allowAdmin=true</c>,
     /// fail-fast backlog, 2 s timeouts, reconnect every 200 ms. Use it to build a private multiplexer.
@@ -88,7 +115,7 @@ public sealed class RedisServerFixture : IAsyncLifetime, IAsyncDisposable
     /// <summary>Deletes every key (FLUSHALL).</summary>
     public Task FlushAsync() => Connection.GetServer("127.0.0.1", Port).FlushAllDatabasesAsync();
 
-    /// <summary>Kills the server at once (SIGKILL), as in a crash. All data is lost (no persistence).</summary>
+    /// <summary>Kills the server at once (SIGKILL), as in a crash. All data is lost unless <see cref="ConfigFile"/> turns persistence on.</summary>
     public Task StopAsync()
     {
         _process?.Kill();
@@ -96,7 +123,7 @@ public sealed class RedisServerFixture : IAsyncLifetime, IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts the server again on the same port (empty), and waits until <see cref="Connection"/> has
+    /// Starts the server again on the same port (empty, unless <see cref="ConfigFile"/> turns persistence on), and waits until <see cref="Connection"/> has
     /// reconnected. No-op while running.
     /// </summary>
     public async Task StartAsync()

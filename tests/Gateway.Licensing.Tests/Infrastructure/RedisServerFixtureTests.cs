@@ -61,4 +61,32 @@ public sealed class RedisServerFixtureTests(RedisServerFixture redis)
         await using var other = await ConnectionMultiplexer.ConnectAsync(own.ConnectionString);
         Assert.Equal("after", (string?)await other.GetDatabase().StringGetAsync("fixture:outage"));
     }
+
+    [Fact]
+    public async Task A_config_file_with_AOF_keeps_the_data_across_a_kill_and_its_dir_line_is_ignored()
+    {
+        var directory = RedisProcess.CreateTempDirectory("redis-conf");
+        var config = Path.Combine(directory, "test.conf");
+        await File.WriteAllLinesAsync(config, ["appendonly yes", "dir /nonexistent/redis-fixture", "save \"\""]);
+        try
+        {
+            await using var own = new RedisServerFixture { ConfigFile = config, Arguments = ["--appendfsync", "always"] };
+            await own.InitializeAsync();
+            var db = own.Connection.GetDatabase();
+            await db.StringSetAsync("fixture:durable", "kept");
+
+            await own.StopAsync(); // SIGKILL
+            await own.StartAsync();
+
+            Assert.Equal("kept", (string?)await db.StringGetAsync("fixture:durable"));
+            Assert.True(File.Exists(Path.Combine(own.Directory, "redis.conf")));
+            var server = own.Connection.GetServer("127.0.0.1", own.Port);
+            Assert.Equal("yes", (await server.ConfigGetAsync("appendonly")).Single().Value);
+            Assert.Equal("always", (await server.ConfigGetAsync("appendfsync")).Single().Value); // Arguments win over the file
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
 }
