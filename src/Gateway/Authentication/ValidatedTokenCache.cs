@@ -8,12 +8,13 @@ namespace Gateway.Authentication;
 /// not re-check the same signature on every request (it was the largest cost per proxied request).
 /// Keyed by the whole token string: any other token, even one differing in a single character, is
 /// validated in full. Bounded; never keeps a token past its own expiry (the clock skew is not
-/// granted to cached tokens), and holds at most 20k tokens of at most 4 kB. One cache per options
-/// instance, so a configuration reload starts empty.
+/// granted to cached tokens), and holds at most 5,000 tokens of at most 4 kB (an entry with its
+/// validated token and claims is several kB). One cache per options instance, so a configuration
+/// reload starts empty.
 /// </summary>
-internal sealed class ValidatedTokenCache(TokenHandler inner, TimeProvider time, int capacity = 20_000) : TokenHandler
+internal sealed class ValidatedTokenCache(TokenHandler inner, TimeProvider time, int capacity = 5_000) : TokenHandler
 {
-    /// <summary>Longer tokens are validated every time: they bound the cache's memory (about 20k × 4 kB at most).</summary>
+    /// <summary>Longer tokens are validated every time: with the capacity, they bound the cache's memory.</summary>
     public const int MaxCachedTokenLength = 4096;
 
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
@@ -43,14 +44,18 @@ internal sealed class ValidatedTokenCache(TokenHandler inner, TimeProvider time,
 
     public override SecurityToken ReadToken(string token) => inner.ReadToken(token);
 
+    private long _lastTrimTicks;
+
     private void Trim(DateTime now)
     {
+        // A full cache of live tokens is scanned at most once a second, not on every miss.
+        var last = Interlocked.Read(ref _lastTrimTicks);
+        if (now.Ticks - last < TimeSpan.TicksPerSecond || Interlocked.CompareExchange(ref _lastTrimTicks, now.Ticks, last) != last) return;
         foreach (var (key, entry) in _entries)
         {
             if (now >= entry.ValidTo) _entries.TryRemove(key, out _);
         }
-        // Still full of live tokens: start over rather than scan on every miss.
-        if (_entries.Count >= capacity) _entries.Clear();
+        // Still full of live tokens: those stay until they expire, newer ones are validated in full.
     }
 
     private sealed record Entry(TokenValidationResult Result, DateTime ValidTo);
