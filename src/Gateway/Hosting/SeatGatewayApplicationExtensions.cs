@@ -17,7 +17,6 @@ public static class SeatGatewayApplicationExtensions
     {
         // Reading the options validates them: a bad value stops here, naming the key.
         var options = app.Services.GetRequiredService<IOptions<LicensingOptions>>().Value;
-        var managementPath = options.ManagementPath;
 
         app.UseForwardedHeaders();
         app.UseRouting();

@@ -27,7 +27,8 @@ public sealed record StoreSnapshot(IReadOnlyDictionary<string, string> Keys, IRe
         return new StoreSnapshot(snapshot, (await registry).Select(m => (string)m!).ToArray());
     }
 
-    private static async Task<string?> ReadAsync(IDatabaseAsync db, RedisKey key)
+    /// <summary>A key's type and full content as text, in a stable order; null when the key does not exist.</summary>
+    internal static async Task<string?> ReadAsync(IDatabaseAsync db, RedisKey key)
     {
         var type = await db.KeyTypeAsync(key);
         var text = new StringBuilder().Append(type).Append(':');

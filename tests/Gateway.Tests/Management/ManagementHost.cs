@@ -208,24 +208,7 @@ public sealed class ManagementFixture : IAsyncLifetime
         var text = new StringBuilder();
         foreach (var key in TenantKeys.For(tenant))
         {
-            var type = await db.KeyTypeAsync(key);
-            text.Append(key).Append(':').Append(type).Append('=');
-            switch (type)
-            {
-                case RedisType.Hash:
-                    foreach (var e in (await db.HashGetAllAsync(key)).OrderBy(e => (string)e.Name!, StringComparer.Ordinal)) text.Append(e.Name).Append("->").Append(e.Value).Append(';');
-                    break;
-                case RedisType.Set:
-                    foreach (var m in (await db.SetMembersAsync(key)).Select(m => (string)m!).Order(StringComparer.Ordinal)) text.Append(m).Append(';');
-                    break;
-                case RedisType.SortedSet:
-                    foreach (var e in await db.SortedSetRangeByRankWithScoresAsync(key)) text.Append(e.Element).Append('@').Append(e.Score).Append(';');
-                    break;
-                case RedisType.List:
-                    foreach (var v in await db.ListRangeAsync(key)) text.Append(v).Append(';');
-                    break;
-            }
-            text.Append('\n');
+            text.Append(key).Append('=').Append(await Hostile.StoreSnapshot.ReadAsync(db, key)).Append('\n');
         }
         return text.ToString();
     }
