@@ -48,9 +48,16 @@ public sealed partial class SessionAdmitter
         _logger = logger;
     }
 
-    public ValueTask<AdmissionDecision> AdmitAsync(SessionIdentity identity)
+    public ValueTask<AdmissionDecision> AdmitAsync(SessionIdentity identity) => AdmitAsync(identity, identity.ComputeSessionId());
+
+    /// <param name="identity">The session's identity.</param>
+    /// <param name="sessionId">
+    /// <paramref name="identity"/>'s <see cref="SessionIdentity.ComputeSessionId"/>, for a caller that
+    /// keeps it (the proxy does, per token and device, so the steady path hashes nothing).
+    /// </param>
+    public ValueTask<AdmissionDecision> AdmitAsync(SessionIdentity identity, string sessionId)
     {
-        var sessionId = identity.ComputeSessionId();
+        System.Diagnostics.Debug.Assert(sessionId == identity.ComputeSessionId(), "The session id must be the identity's.");
         var options = _options.CurrentValue;
         var now = _time.GetTimestamp();
 

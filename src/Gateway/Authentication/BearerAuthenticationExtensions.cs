@@ -22,6 +22,7 @@ internal static class BearerAuthenticationExtensions
             .PostConfigure<TimeProvider>(SpeedUpValidation)
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<JwtBearerOptions>, BearerOptionsValidator>());
+        services.TryAddSingleton<CachedBearerTokens>();
         services.AddAuthorization();
         return services;
     }

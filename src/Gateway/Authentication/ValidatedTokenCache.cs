@@ -18,6 +18,7 @@ internal sealed class ValidatedTokenCache(TokenHandler inner, TimeProvider time,
     public const int MaxCachedTokenLength = 4096;
 
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private long _lastTrimTicks;
 
     public int Count => _entries.Count;
 
@@ -39,12 +40,26 @@ internal sealed class ValidatedTokenCache(TokenHandler inner, TimeProvider time,
         return result;
     }
 
+    /// <summary>
+    /// The principal of a token this cache validated and that has not expired, without allocating.
+    /// The principal is shared by every request that presents the token, so it must not be changed.
+    /// </summary>
+    public bool TryGetPrincipal(ReadOnlySpan<char> token, out SharedPrincipal principal)
+    {
+        if (_entries.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(token, out var cached)
+            && time.GetUtcNow().UtcDateTime < cached.ValidTo)
+        {
+            principal = cached.Principal;
+            return true;
+        }
+        principal = null!;
+        return false;
+    }
+
     public override Task<TokenValidationResult> ValidateTokenAsync(SecurityToken token, TokenValidationParameters validationParameters) =>
         inner.ValidateTokenAsync(token, validationParameters);
 
     public override SecurityToken ReadToken(string token) => inner.ReadToken(token);
-
-    private long _lastTrimTicks;
 
     private void Trim(DateTime now)
     {
@@ -58,5 +73,13 @@ internal sealed class ValidatedTokenCache(TokenHandler inner, TimeProvider time,
         // Still full of live tokens: those stay until they expire, newer ones are validated in full.
     }
 
-    private sealed record Entry(TokenValidationResult Result, DateTime ValidTo);
+    private sealed class Entry(TokenValidationResult result, DateTime validTo)
+    {
+        public TokenValidationResult Result { get; } = result;
+
+        public DateTime ValidTo { get; } = validTo;
+
+        /// <summary>What JwtBearer builds from a validation result, built once per token.</summary>
+        public SharedPrincipal Principal { get; } = new(result.ClaimsIdentity);
+    }
 }

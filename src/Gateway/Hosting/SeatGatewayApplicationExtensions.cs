@@ -2,6 +2,7 @@ using Gateway.Licensing.Options;
 using Gateway.Management;
 using Gateway.Proxy;
 using Gateway.Telemetry;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Hosting;
@@ -10,8 +11,8 @@ public static class SeatGatewayApplicationExtensions
 {
     /// <summary>
     /// The request pipeline: forwarded headers (client address for fingerprints), routing,
-    /// authentication, authorization, the gateway's own routes under <c>Licensing:ManagementPath</c>,
-    /// then YARP with the licensing step first in its pipeline.
+    /// authentication and authorization (for the gateway's own routes), the gateway's own routes under
+    /// <c>Licensing:ManagementPath</c>, then YARP with the licensing step first in its pipeline.
     /// </summary>
     public static WebApplication UseSeatGateway(this WebApplication app)
     {
@@ -20,8 +21,7 @@ public static class SeatGatewayApplicationExtensions
 
         app.UseForwardedHeaders();
         app.UseRouting();
-        app.UseAuthentication();
-        app.UseAuthorization();
+        app.UseGatewayAuthorization(app.Services.GetRequiredService<ManagementPath>());
 
         app.MapSeatGatewayManagement(options);
 
@@ -34,6 +34,35 @@ public static class SeatGatewayApplicationExtensions
         });
         return app;
     }
+
+    /// <summary>
+    /// Authentication and authorization for the gateway's own routes, and for a proxy route only when
+    /// its config asks for an <c>AuthorizationPolicy</c>. The licensing step authenticates the proxied
+    /// requests that need it (<c>Enforce</c>/<c>Release</c> routes), from the token cache when it can:
+    /// running JwtBearer for every request here would cost each proxied request a handler run even
+    /// when its token is cached, and every <c>Off</c> route a token check it does not want.
+    /// </summary>
+    private static void UseGatewayAuthorization(this WebApplication app, ManagementPath managementPath)
+    {
+        app.UseWhen(context => managementPath.Contains(context.Request.Path) || HasAuthorizationMetadata(context.GetEndpoint()), branch =>
+        {
+            branch.UseAuthentication();
+            branch.UseAuthorization();
+        });
+        // WebApplication adds both middlewares to the start of the pipeline unless the app added them
+        // itself; the branch's flags stay in the branch, so the app's own flags are set here. Pinned
+        // by ProxyAuthenticationTests (the bearer handler never runs for a cached token).
+        var properties = ((IApplicationBuilder)app).Properties;
+        properties["__AuthenticationMiddlewareSet"] = true;
+        properties["__AuthorizationMiddlewareSet"] = true;
+    }
+
+    /// <summary>What <c>AuthorizationMiddleware</c> itself looks for on an endpoint.</summary>
+    private static bool HasAuthorizationMetadata(Endpoint? endpoint) =>
+        endpoint is not null
+        && (endpoint.Metadata.GetMetadata<IAuthorizeData>() is not null
+            || endpoint.Metadata.GetMetadata<AuthorizationPolicy>() is not null
+            || endpoint.Metadata.GetMetadata<IAuthorizationRequirementData>() is not null);
 
     /// <summary>Everything the gateway answers itself (SPEC §6).</summary>
     private static void MapSeatGatewayManagement(this WebApplication app, LicensingOptions options)

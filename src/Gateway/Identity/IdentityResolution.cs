@@ -13,14 +13,17 @@ internal enum IdentityProblem : byte
     Incomplete,
 }
 
-/// <summary>The session identity of a request, or why there is none. <see cref="Detail"/> never echoes a raw value.</summary>
-internal readonly record struct IdentityResolution(SessionIdentity Identity, IdentityProblem Problem, string? Detail)
+/// <summary>
+/// The session identity of a request and its session id (<see cref="SessionIdentity.ComputeSessionId"/>),
+/// or why there is none. <see cref="Detail"/> never echoes a raw value.
+/// </summary>
+internal readonly record struct IdentityResolution(SessionIdentity Identity, string SessionId, IdentityProblem Problem, string? Detail)
 {
     public bool Succeeded => Problem == IdentityProblem.None;
 
-    public static IdentityResolution Of(SessionIdentity identity) => new(identity, IdentityProblem.None, null);
+    public static IdentityResolution Of(SessionIdentity identity, string sessionId) => new(identity, sessionId, IdentityProblem.None, null);
 
-    public static IdentityResolution Invalid(string detail) => new(default, IdentityProblem.Invalid, detail);
+    public static IdentityResolution Invalid(string detail) => new(default, "", IdentityProblem.Invalid, detail);
 
-    public static IdentityResolution Incomplete(string detail) => new(default, IdentityProblem.Incomplete, detail);
+    public static IdentityResolution Incomplete(string detail) => new(default, "", IdentityProblem.Incomplete, detail);
 }

@@ -1,14 +1,16 @@
 using System.Security.Claims;
+using Gateway.Authentication;
 using Gateway.Licensing.Identity;
 using Gateway.Licensing.Options;
 using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Primitives;
 
 namespace Gateway.Identity;
 
 /// <summary>
 /// Resolves the session identity (tenant, user, client kind, device) of an authenticated request
 /// (SPEC §2). Every value is checked with <see cref="IdentityRules"/> before it can reach a store key.
+/// What depends on the token alone is derived once per cached token (<see cref="SharedPrincipal"/>),
+/// and so is the session id of the device that token was last seen with.
 /// </summary>
 internal sealed class IdentityResolver(IOptionsMonitor<LicensingOptions> options)
 {
@@ -42,58 +44,23 @@ internal sealed class IdentityResolver(IOptionsMonitor<LicensingOptions> options
     public IdentityResolution Resolve(HttpContext context, ClaimsPrincipal principal, bool mintDeviceCookie = true)
     {
         var settings = Settings;
+        var caller = CallerOf(principal, settings);
+        if (caller.Refusal is { } refusal) return refusal;
 
-        string tenant;
-        switch (ReadClaim(principal, settings.TenantClaim, out var tenantClaim))
-        {
-            case ClaimRead.Found when IdentityRules.IsValidTenant(tenantClaim):
-                tenant = tenantClaim;
-                break;
-            case ClaimRead.Found:
-            case ClaimRead.Ambiguous:
-                return IdentityResolution.Invalid("The tenant claim of the token is malformed.");
-            default:
-                if (settings.DefaultTenant is null) return IdentityResolution.Incomplete("The token carries no tenant.");
-                tenant = settings.DefaultTenant;
-                break;
-        }
-
-        string user;
         ClientKind kind;
-        switch (ReadClaim(principal, settings.UserClaim, out var userClaim))
-        {
-            case ClaimRead.Found when IdentityRules.IsValidId(userClaim):
-                user = userClaim;
-                if (!TryGetClientKind(context.Request.Headers, out kind))
-                    return IdentityResolution.Invalid($"The {ClientKindHeader} header must be desktop, web or mobile.");
-                break;
-            case ClaimRead.Found:
-            case ClaimRead.Ambiguous:
-                return IdentityResolution.Invalid("The user claim of the token is malformed.");
-            default:
-                // A token without the user claim is a service identity: its client id is the user.
-                switch (ReadClaim(principal, settings.ClientIdClaim, out var clientId))
-                {
-                    case ClaimRead.Found when IdentityRules.IsValidId(clientId):
-                        user = clientId;
-                        kind = ClientKind.Service;
-                        break;
-                    case ClaimRead.Found:
-                    case ClaimRead.Ambiguous:
-                        return IdentityResolution.Invalid("The client id claim of the token is malformed.");
-                    default:
-                        return IdentityResolution.Incomplete("The token carries neither a user nor a client id.");
-                }
-                break;
-        }
+        if (caller.IsService) kind = ClientKind.Service;
+        else if (!TryGetClientKind(context.Request.Headers, out kind))
+            return IdentityResolution.Invalid($"The {ClientKindHeader} header must be desktop, web or mobile.");
 
-        foreach (var source in settings.DeviceSources)
+        var sources = settings.DeviceSources;
+        for (var i = 0; i < sources.Length; i++)
         {
+            var source = sources[i];
             string? device;
             switch (source.Kind)
             {
                 case DeviceSourceKind.Claim:
-                    var read = ReadClaim(principal, source.Name, out var claim);
+                    var (read, claim) = caller.DeviceClaims[i];
                     if (read == ClaimRead.Ambiguous) return InvalidDevice(source);
                     device = read == ClaimRead.Found ? claim : null;
                     break;
@@ -124,10 +91,20 @@ internal sealed class IdentityResolver(IOptionsMonitor<LicensingOptions> options
 
             if (device is null) continue;
             if (!IdentityRules.IsValidId(device)) return InvalidDevice(source);
-            return IdentityResolution.Of(new SessionIdentity(tenant, user, kind, device));
+            return caller.Session(kind, device);
         }
 
         return IdentityResolution.Invalid("No device id: none of the configured device sources yielded a value.");
+    }
+
+    /// <summary>What the claims say, derived once per cached token and options instance.</summary>
+    private static Caller CallerOf(ClaimsPrincipal principal, IdentitySettings settings)
+    {
+        if (principal is not SharedPrincipal shared) return Caller.Read(principal, settings);
+        if (Volatile.Read(ref shared.Derived) is Caller known && ReferenceEquals(known.Settings, settings)) return known;
+        var caller = Caller.Read(principal, settings);
+        Volatile.Write(ref shared.Derived, caller);
+        return caller;
     }
 
     private static IdentityResolution InvalidDevice(DeviceSource source) =>
@@ -152,6 +129,101 @@ internal sealed class IdentityResolver(IOptionsMonitor<LicensingOptions> options
     }
 
     private enum ClaimRead : byte { Missing, Found, Ambiguous }
+
+    /// <summary>
+    /// The tenant and user (or service client) a token names, or why it names none, and the values of
+    /// the <c>claim:</c> device sources; plus the session id of the last device seen with the token.
+    /// </summary>
+    private sealed class Caller
+    {
+        private static readonly (ClaimRead, string)[] NoDeviceClaims = [];
+
+        private LastSession? _last;
+
+        private Caller(IdentitySettings settings) => Settings = settings;
+
+        public IdentitySettings Settings { get; }
+        public IdentityResolution? Refusal { get; private init; }
+        public string Tenant { get; private init; } = "";
+        public string User { get; private init; } = "";
+
+        /// <summary>A token without the user claim is a service identity: its client id is the user.</summary>
+        public bool IsService { get; private init; }
+
+        /// <summary>Per device source (by index): what its claim holds; unused for other kinds of source.</summary>
+        public (ClaimRead Read, string Value)[] DeviceClaims { get; private init; } = NoDeviceClaims;
+
+        public static Caller Read(ClaimsPrincipal principal, IdentitySettings settings)
+        {
+            string tenant;
+            switch (ReadClaim(principal, settings.TenantClaim, out var tenantClaim))
+            {
+                case ClaimRead.Found when IdentityRules.IsValidTenant(tenantClaim):
+                    tenant = tenantClaim;
+                    break;
+                case ClaimRead.Found:
+                case ClaimRead.Ambiguous:
+                    return Refused(settings, IdentityResolution.Invalid("The tenant claim of the token is malformed."));
+                default:
+                    if (settings.DefaultTenant is null) return Refused(settings, IdentityResolution.Incomplete("The token carries no tenant."));
+                    tenant = settings.DefaultTenant;
+                    break;
+            }
+
+            string user;
+            var service = false;
+            switch (ReadClaim(principal, settings.UserClaim, out var userClaim))
+            {
+                case ClaimRead.Found when IdentityRules.IsValidId(userClaim):
+                    user = userClaim;
+                    break;
+                case ClaimRead.Found:
+                case ClaimRead.Ambiguous:
+                    return Refused(settings, IdentityResolution.Invalid("The user claim of the token is malformed."));
+                default:
+                    switch (ReadClaim(principal, settings.ClientIdClaim, out var clientId))
+                    {
+                        case ClaimRead.Found when IdentityRules.IsValidId(clientId):
+                            user = clientId;
+                            service = true;
+                            break;
+                        case ClaimRead.Found:
+                        case ClaimRead.Ambiguous:
+                            return Refused(settings, IdentityResolution.Invalid("The client id claim of the token is malformed."));
+                        default:
+                            return Refused(settings, IdentityResolution.Incomplete("The token carries neither a user nor a client id."));
+                    }
+                    break;
+            }
+
+            var sources = settings.DeviceSources;
+            var deviceClaims = NoDeviceClaims;
+            for (var i = 0; i < sources.Length; i++)
+            {
+                if (sources[i].Kind != DeviceSourceKind.Claim) continue;
+                if (deviceClaims.Length == 0) deviceClaims = new (ClaimRead, string)[sources.Length];
+                var read = ReadClaim(principal, sources[i].Name, out var value);
+                deviceClaims[i] = (read, value);
+            }
+            return new Caller(settings) { Tenant = tenant, User = user, IsService = service, DeviceClaims = deviceClaims };
+        }
+
+        /// <summary>The identity for this device, with its session id (hashed again only when the device changes).</summary>
+        public IdentityResolution Session(ClientKind kind, string device)
+        {
+            var identity = new SessionIdentity(Tenant, User, kind, device);
+            var last = Volatile.Read(ref _last);
+            if (last is not null && last.Kind == kind && string.Equals(last.Device, device, StringComparison.Ordinal))
+                return IdentityResolution.Of(identity, last.SessionId);
+            var sessionId = identity.ComputeSessionId();
+            Volatile.Write(ref _last, new LastSession(kind, device, sessionId));
+            return IdentityResolution.Of(identity, sessionId);
+        }
+
+        private static Caller Refused(IdentitySettings settings, IdentityResolution refusal) => new(settings) { Refusal = refusal };
+
+        private sealed record LastSession(ClientKind Kind, string Device, string SessionId);
+    }
 
     /// <summary>
     /// Reads a claim that must have one value; several distinct values are ambiguous, and so is a value

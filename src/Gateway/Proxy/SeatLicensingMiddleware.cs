@@ -1,3 +1,5 @@
+using System.Security.Claims;
+using Gateway.Authentication;
 using Gateway.Identity;
 using Gateway.Licensing.Identity;
 using Gateway.Licensing.Sessions;
@@ -11,14 +13,16 @@ namespace Gateway.Proxy;
 /// <summary>
 /// The licensing step of the proxy pipeline (SPEC §5): strips inbound <c>X-Licensing-*</c> headers,
 /// then per the route's mode forwards as is (<c>Off</c>), authenticates and admits the session
-/// (<c>Enforce</c>), or forwards and ends the session on success (<c>Release</c>). When
-/// authentication and admission complete synchronously (a session this replica knows), the request
-/// goes on without an async state machine.
+/// (<c>Enforce</c>), or forwards and ends the session on success (<c>Release</c>). A bearer token
+/// JwtBearer already validated is taken from its cache without running the handler; when that and
+/// admission complete synchronously (a session this replica knows), the request goes on without an
+/// async state machine.
 /// </summary>
 internal sealed partial class SeatLicensingMiddleware(
     RequestDelegate next,
     SessionAdmitter admitter,
     IdentityResolver identities,
+    CachedBearerTokens tokens,
     RouteLicensingModes modes,
     ManagementPath managementPath,
     ILogger<SeatLicensingMiddleware> logger)
@@ -44,26 +48,28 @@ internal sealed partial class SeatLicensingMiddleware(
             return next(context);
         }
 
+        if (tokens.TryGetPrincipal(context.Request, out var cached)) return OnAuthenticated(context, mode, cached);
+
         var authentication = context.AuthenticateAsync(Scheme);
         return authentication.IsCompletedSuccessfully
-            ? OnAuthenticated(context, mode, authentication.Result)
+            ? OnAuthenticated(context, mode, authentication.Result.Principal)
             : AwaitAuthenticationAsync(context, mode, authentication);
     }
 
     private async Task AwaitAuthenticationAsync(HttpContext context, LicensingMode mode, Task<AuthenticateResult> authentication) =>
-        await OnAuthenticated(context, mode, await authentication.ConfigureAwait(false)).ConfigureAwait(false);
+        await OnAuthenticated(context, mode, (await authentication.ConfigureAwait(false)).Principal).ConfigureAwait(false);
 
-    private Task OnAuthenticated(HttpContext context, LicensingMode mode, AuthenticateResult authentication)
+    /// <param name="principal">The caller, or null when the request carries no valid bearer token.</param>
+    private Task OnAuthenticated(HttpContext context, LicensingMode mode, ClaimsPrincipal? principal)
     {
-        if (mode == LicensingMode.Release) return ForwardReleasing(context, authentication);
+        if (mode == LicensingMode.Release) return ForwardReleasing(context, principal);
 
-        if (!authentication.Succeeded)
+        if (principal is null)
         {
             LogChallenged();
             return context.ChallengeAsync(Scheme);
         }
 
-        var principal = authentication.Principal;
         context.User = principal;
         var resolution = identities.Resolve(context, principal);
         if (!resolution.Succeeded)
@@ -73,7 +79,7 @@ internal sealed partial class SeatLicensingMiddleware(
         }
 
         var identity = resolution.Identity;
-        var admission = admitter.AdmitAsync(identity);
+        var admission = admitter.AdmitAsync(identity, resolution.SessionId);
         return admission.IsCompletedSuccessfully
             ? OnDecided(context, identity.Tenant, admission.Result)
             : AwaitAdmissionAsync(context, identity.Tenant, admission);
@@ -108,16 +114,16 @@ internal sealed partial class SeatLicensingMiddleware(
     /// be read has no session to end, and must still reach the backend (a browser's logout carries no
     /// bearer token). With an identity, its session ends when the backend answers 2xx/3xx.
     /// </summary>
-    private Task ForwardReleasing(HttpContext context, AuthenticateResult authentication)
+    private Task ForwardReleasing(HttpContext context, ClaimsPrincipal? principal)
     {
-        if (!authentication.Succeeded)
+        if (principal is null)
         {
             LogReleaseWithoutSession("no valid bearer token");
             return next(context);
         }
 
-        context.User = authentication.Principal;
-        var resolution = identities.Resolve(context, authentication.Principal, mintDeviceCookie: false);
+        context.User = principal;
+        var resolution = identities.Resolve(context, principal, mintDeviceCookie: false);
         if (!resolution.Succeeded)
         {
             LogReleaseWithoutSession("no valid identity");
@@ -125,7 +131,7 @@ internal sealed partial class SeatLicensingMiddleware(
         }
 
         var identity = resolution.Identity;
-        LicensingHeaders.SetForwarded(context.Request.Headers, identity.ComputeSessionId(), identity.Tenant);
+        LicensingHeaders.SetForwarded(context.Request.Headers, resolution.SessionId, identity.Tenant);
         context.Response.OnStarting(SessionRelease.OnResponseStarting, new SessionRelease(context, identity, admitter, logger));
         return next(context);
     }

@@ -71,6 +71,25 @@ public sealed class ValidatedTokenCacheTests
         Assert.InRange(cache.Count, 1, 3);
     }
 
+    [Fact]
+    public async Task The_principal_of_a_cached_token_is_found_by_the_raw_token_until_it_expires()
+    {
+        var cache = new ValidatedTokenCache(new CountingHandler(), _time);
+        var token = Token(TimeSpan.FromMinutes(5), "erin");
+        Assert.False(cache.TryGetPrincipal(token, out _));
+
+        await cache.ValidateTokenAsync(token, Parameters());
+
+        Assert.True(cache.TryGetPrincipal(("Bearer " + token).AsSpan(7), out var first));
+        Assert.True(cache.TryGetPrincipal(token, out var second));
+        Assert.Same(first, second);
+        Assert.Equal("erin", first.FindFirst("sub")?.Value);
+        Assert.False(cache.TryGetPrincipal(token[..^1], out _));
+
+        _time.Advance(TimeSpan.FromMinutes(5));
+        Assert.False(cache.TryGetPrincipal(token, out _));
+    }
+
     private sealed class CountingHandler : TokenHandler
     {
         private readonly JsonWebTokenHandler _inner = new();

@@ -23,6 +23,7 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> _settings;
     private Action<ILoggingBuilder>? _logging;
+    private Action<IServiceCollection>? _services;
 
     public GatewayFactory(string? redisConnectionString, Uri backend)
     {
@@ -65,6 +66,13 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
         return this;
     }
 
+    /// <summary>Changes the gateway's services (after its own registrations); call before the first request.</summary>
+    public GatewayFactory WithServices(Action<IServiceCollection> configure)
+    {
+        _services += configure;
+        return this;
+    }
+
     /// <summary>A configuration-managed plan: <c>Licensing:Tenants:{tenant}:Model/SeatLimit/ActiveUsers/ReservedUsers</c>.</summary>
     public GatewayFactory WithTenant(string tenant, LicenseModel model, int seatLimit, string[]? activeUsers = null, string[]? reservedUsers = null)
     {
@@ -96,7 +104,11 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
             logging.ClearProviders();
             _logging?.Invoke(logging);
         });
-        builder.ConfigureServices(services => services.AddSingleton<IStartupFilter, TestRemoteAddress>());
+        builder.ConfigureServices(services =>
+        {
+            services.AddSingleton<IStartupFilter, TestRemoteAddress>();
+            _services?.Invoke(services);
+        });
     }
 
     /// <summary>
