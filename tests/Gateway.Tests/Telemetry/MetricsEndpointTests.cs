@@ -50,6 +50,20 @@ public sealed class MetricsEndpointTests(MetricsEndpointTests.Fixture fixture) :
     }
 
     [Fact]
+    public async Task Prometheus_text_has_the_standard_http_metrics_the_dashboard_reads()
+    {
+        await (await fixture.Client.SendAsync(Get("/api/standard", TestTokens.User(Tenant, "alice")))).AssertForwardedAsync();
+
+        var text = await fixture.Client.GetStringAsync("/_licensing/metrics");
+
+        // config/grafana/dashboards/seat-gateway.json and config/prometheus-alerts.yml read these.
+        Assert.Matches(new Regex(@"^http_server_request_duration_seconds_bucket\{", RegexOptions.Multiline), text);
+        Assert.Matches(new Regex(@"^http_server_active_requests\{", RegexOptions.Multiline), text);
+        Assert.Matches(new Regex(@"^http_client_request_duration_seconds_bucket\{", RegexOptions.Multiline), text);
+        Assert.Matches(new Regex(@"^http_client_active_requests\{", RegexOptions.Multiline), text);
+    }
+
+    [Fact]
     public async Task Gauges_equal_the_stores_counts_with_two_gateways_on_one_store()
     {
         await using var second = new GatewayFactory(fixture.Redis.ConnectionString, fixture.Backend.BaseAddress)
