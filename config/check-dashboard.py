@@ -61,8 +61,7 @@ STANDARD_AFTER_EVENT = {
     "http_server_request_duration_seconds": "the first HTTP request served",
     "http_server_active_requests": "the first HTTP request served",
     "http_client_request_duration_seconds": "the first request forwarded to a backend",
-    "http_client_active_requests": "the first request forwarded to a backend",
-    "http_client_open_connections": "the first request forwarded to a backend",
+    "http_client_connection_duration_seconds": "the first backend connection closed",
     "kestrel_active_connections": "the first connection accepted",
     "kestrel_connection_duration_seconds": "the first connection closed",
 }
