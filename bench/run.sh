@@ -13,7 +13,9 @@
 # Needs: dotnet (SDK 10), wrk, nginx, redis-server, redis-cli (apt-get install -y wrk nginx redis-server).
 #
 # Knobs (environment):
-#   ROUNDS=3  ROUND_SECONDS=10  WARMUP_SECONDS=5  CONNECTIONS=32  SESSIONS=100000
+#   ROUNDS=5  ROUND_SECONDS=10  WARMUP_SECONDS=15  CONNECTIONS=32  SESSIONS=100000
+#     (a long warm-up, so tiered JIT compilation is done before measuring; several short rounds,
+#     so a shared machine's drifting speed hits every target alike)
 #   BENCH_NOTE="..."   a note printed at the top of the report (e.g. "preliminary")
 #   OUT=docs/benchmarks.md   where the report goes ("-" = print only)
 #   SKIP_BUILD=1       reuse artifacts/bench from an earlier run
@@ -24,9 +26,9 @@
 set -Eeuo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 ROUND_SECONDS=${ROUND_SECONDS:-10}
-WARMUP_SECONDS=${WARMUP_SECONDS:-5}
+WARMUP_SECONDS=${WARMUP_SECONDS:-15}
 CONNECTIONS=${CONNECTIONS:-32}
 SESSIONS=${SESSIONS:-100000}
 OUT=${OUT:-$ROOT/docs/benchmarks.md}
