@@ -13,26 +13,40 @@ public sealed class LocalSessionCache
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly int _capacity;
 
+    // Kept alongside the dictionary: ConcurrentDictionary.Count takes every lock of the dictionary,
+    // which on each admission made concurrent admissions wait for each other.
+    private int _count;
+
     public LocalSessionCache(int capacity = 500_000) => _capacity = capacity;
 
-    public int Count => _entries.Count;
+    public int Count => Volatile.Read(ref _count);
 
     public bool TryGet(string sessionId, out Entry entry) => _entries.TryGetValue(sessionId, out entry!);
 
     /// <summary>Remembers a session the store just confirmed; skipped when the cache is full.</summary>
     public void Confirmed(string tenant, string sessionId, long now)
     {
-        if (_entries.TryGetValue(sessionId, out var entry))
+        if (_entries.TryGetValue(sessionId, out var entry) || Count >= _capacity)
         {
-            entry.ConfirmedAt = now;
-            entry.LastRequestAt = now;
+            if (entry is not null) Refresh(entry, now);
             return;
         }
-        if (_entries.Count >= _capacity) return;
-        _entries[sessionId] = new Entry(tenant) { ConfirmedAt = now, LastRequestAt = now };
+        if (_entries.TryAdd(sessionId, new Entry(tenant) { ConfirmedAt = now, LastRequestAt = now })) Interlocked.Increment(ref _count);
+        else if (_entries.TryGetValue(sessionId, out entry)) Refresh(entry, now);
     }
 
-    public bool Forget(string sessionId) => _entries.TryRemove(sessionId, out _);
+    private static void Refresh(Entry entry, long now)
+    {
+        Volatile.Write(ref entry.ConfirmedAt, now);
+        Volatile.Write(ref entry.LastRequestAt, now);
+    }
+
+    public bool Forget(string sessionId)
+    {
+        if (!_entries.TryRemove(sessionId, out _)) return false;
+        Interlocked.Decrement(ref _count);
+        return true;
+    }
 
     /// <summary>Drops entries not used for <paramref name="maxIdle"/> ticks.</summary>
     public int RemoveIdle(long now, long maxIdle)
@@ -40,12 +54,15 @@ public sealed class LocalSessionCache
         var removed = 0;
         foreach (var (id, entry) in _entries)
         {
-            if (now - Volatile.Read(ref entry.LastRequestAt) > maxIdle && _entries.TryRemove(id, out _)) removed++;
+            if (now - Volatile.Read(ref entry.LastRequestAt) > maxIdle && Forget(id)) removed++;
         }
         return removed;
     }
 
-    public void Clear() => _entries.Clear();
+    public void Clear()
+    {
+        foreach (var id in _entries.Keys) Forget(id);
+    }
 
     public sealed class Entry(string tenant)
     {

@@ -26,8 +26,12 @@ public sealed partial class RejectionBurstLog
     {
         if (!_logger.IsEnabled(LogLevel.Information)) return;
         var now = _time.GetTimestamp();
-        if (_bursts.Count >= MaxTracked) _bursts.Clear();
-        var burst = _bursts.GetOrAdd((tenant, outcome), _ => new Burst { StartedAt = now, Count = 0 });
+        if (!_bursts.TryGetValue((tenant, outcome), out var burst))
+        {
+            // Counting a ConcurrentDictionary takes all its locks: only done for a new key.
+            if (_bursts.Count >= MaxTracked) _bursts.Clear();
+            burst = _bursts.GetOrAdd((tenant, outcome), _ => new Burst { StartedAt = now, Count = 0 });
+        }
         var count = Interlocked.Increment(ref burst.Count);
         if (count == 1)
         {

@@ -20,7 +20,11 @@ internal sealed class ValidatedTokenCache(TokenHandler inner, TimeProvider time,
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private long _lastTrimTicks;
 
-    public int Count => _entries.Count;
+    // Kept alongside the dictionary: ConcurrentDictionary.Count takes every lock of the dictionary,
+    // which made concurrent validations of new tokens wait for each other.
+    private int _count;
+
+    public int Count => Volatile.Read(ref _count);
 
     public override async Task<TokenValidationResult> ValidateTokenAsync(string token, TokenValidationParameters validationParameters)
     {
@@ -28,16 +32,21 @@ internal sealed class ValidatedTokenCache(TokenHandler inner, TimeProvider time,
         if (_entries.TryGetValue(token, out var cached))
         {
             if (now < cached.ValidTo) return cached.Result;
-            _entries.TryRemove(token, out _);
+            Remove(token);
         }
 
         var result = await inner.ValidateTokenAsync(token, validationParameters).ConfigureAwait(false);
         if (result.IsValid && token.Length <= MaxCachedTokenLength && result.SecurityToken?.ValidTo is { } validTo && validTo > now)
         {
-            if (_entries.Count >= capacity) Trim(now);
-            if (_entries.Count < capacity) _entries[token] = new Entry(result, validTo);
+            if (Count >= capacity) Trim(now);
+            if (Count < capacity && _entries.TryAdd(token, new Entry(result, validTo))) Interlocked.Increment(ref _count);
         }
         return result;
+    }
+
+    private void Remove(string token)
+    {
+        if (_entries.TryRemove(token, out _)) Interlocked.Decrement(ref _count);
     }
 
     /// <summary>
@@ -68,7 +77,7 @@ internal sealed class ValidatedTokenCache(TokenHandler inner, TimeProvider time,
         if (now.Ticks - last < TimeSpan.TicksPerSecond || Interlocked.CompareExchange(ref _lastTrimTicks, now.Ticks, last) != last) return;
         foreach (var (key, entry) in _entries)
         {
-            if (now >= entry.ValidTo) _entries.TryRemove(key, out _);
+            if (now >= entry.ValidTo) Remove(key);
         }
         // Still full of live tokens: those stay until they expire, newer ones are validated in full.
     }

@@ -67,8 +67,25 @@ public sealed class ValidatedTokenCacheTests
     public async Task The_cache_is_bounded()
     {
         var cache = new ValidatedTokenCache(new CountingHandler(), _time, capacity: 3);
-        for (var i = 0; i < 10; i++) await cache.ValidateTokenAsync(Token(TimeSpan.FromMinutes(5), $"user{i}"), Parameters());
-        Assert.InRange(cache.Count, 1, 3);
+        var tokens = Enumerable.Range(0, 10).Select(i => Token(TimeSpan.FromMinutes(5), $"user{i}")).ToArray();
+        foreach (var token in tokens) await cache.ValidateTokenAsync(token, Parameters());
+        Assert.Equal(3, cache.Count);
+        Assert.Equal(3, tokens.Count(t => cache.TryGetPrincipal(t, out _)));
+    }
+
+    [Fact]
+    public async Task A_full_cache_makes_room_once_its_tokens_expire()
+    {
+        var cache = new ValidatedTokenCache(new CountingHandler(), _time, capacity: 2);
+        await cache.ValidateTokenAsync(Token(TimeSpan.FromMinutes(1), "a"), Parameters());
+        await cache.ValidateTokenAsync(Token(TimeSpan.FromMinutes(1), "b"), Parameters());
+        _time.Advance(TimeSpan.FromMinutes(2));
+
+        var fresh = Token(TimeSpan.FromMinutes(5), "c");
+        await cache.ValidateTokenAsync(fresh, Parameters());
+
+        Assert.Equal(1, cache.Count);
+        Assert.True(cache.TryGetPrincipal(fresh, out _));
     }
 
     [Fact]
