@@ -13,16 +13,18 @@ public static class FreePort
 {
     private static readonly ConcurrentDictionary<int, byte> Issued = new();
 
-    /// <summary>A free loopback port chosen by the operating system.</summary>
+    /// <summary>
+    /// A free loopback port from 10000–19999, below the ephemeral range (32768+ on Linux) that the
+    /// operating system hands out for outgoing connections and for port 0. A port the OS chose from
+    /// that range could be taken by any outgoing connection (a test's HTTP or Redis client) between
+    /// the probe and the server's bind; that made a fixture fail with "address already in use".
+    /// </summary>
     public static int Get()
     {
-        for (var attempt = 0; attempt < 100; attempt++)
+        for (var attempt = 0; attempt < 1_000; attempt++)
         {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            listener.Stop();
-            if (Issued.TryAdd(port, 0))
+            var port = Random.Shared.Next(10_000, 20_000);
+            if (IsFree(port) && Issued.TryAdd(port, 0))
             {
                 return port;
             }
