@@ -59,11 +59,6 @@ public sealed class LocalSessionCache
         return removed;
     }
 
-    public void Clear()
-    {
-        foreach (var id in _entries.Keys) Forget(id);
-    }
-
     public sealed class Entry(string tenant)
     {
         public string Tenant { get; } = tenant;

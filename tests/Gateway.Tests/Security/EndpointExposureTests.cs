@@ -73,26 +73,35 @@ public sealed class OpenApiHiddenTests(OpenApiHiddenTests.Fixture fixture) : ICl
     }
 }
 
+/// <summary>The real gateway on two real loopback ports, <c>Licensing:ManagementPort</c> set to the second one.</summary>
+public abstract class TwoPortGatewayFixture : KestrelGatewayFixture
+{
+    public int ManagementPort { get; } = FreePort.Get();
+
+    public Uri Public => Addresses.Single(a => a.Port != ManagementPort);
+
+    public Uri Management => Addresses.Single(a => a.Port == ManagementPort);
+
+    protected override void ConfigureKestrel(GatewayFactory gateway) => gateway.UseKestrel(kestrel =>
+    {
+        kestrel.Listen(IPAddress.Loopback, 0);
+        kestrel.Listen(IPAddress.Loopback, ManagementPort);
+    });
+
+    protected sealed override void ConfigureGateway(GatewayFactory gateway) =>
+        ConfigureSettings(gateway.With("Licensing:ManagementPort", ManagementPort.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+    /// <summary>Everything else the test class needs (tenants, switches).</summary>
+    protected abstract void ConfigureSettings(GatewayFactory gateway);
+}
+
 /// <summary>The real gateway on two real ports, <c>Licensing:ManagementPort</c> set to the second one.</summary>
 public sealed class ManagementPortTests(ManagementPortTests.Fixture fixture) : IClassFixture<ManagementPortTests.Fixture>
 {
-    public sealed class Fixture : KestrelGatewayFixture
+    public sealed class Fixture : TwoPortGatewayFixture
     {
-        public int ManagementPort { get; } = FreePort.Get();
-
-        public Uri Public => Addresses.Single(a => a.Port != ManagementPort);
-
-        public Uri Management => Addresses.Single(a => a.Port == ManagementPort);
-
-        protected override void ConfigureKestrel(GatewayFactory gateway) => gateway.UseKestrel(kestrel =>
-        {
-            kestrel.Listen(IPAddress.Loopback, 0);
-            kestrel.Listen(IPAddress.Loopback, ManagementPort);
-        });
-
-        protected override void ConfigureGateway(GatewayFactory gateway) => gateway
-            .With("Licensing:ManagementPort", ManagementPort.ToString(System.Globalization.CultureInfo.InvariantCulture))
-            .WithTenant(EndpointExposure.Tenant, LicenseModel.RegisteredUsers, 3, activeUsers: ["alice"]);
+        protected override void ConfigureSettings(GatewayFactory gateway) =>
+            gateway.WithTenant(EndpointExposure.Tenant, LicenseModel.RegisteredUsers, 3, activeUsers: ["alice"]);
     }
 
     [Fact]
@@ -142,22 +151,9 @@ public sealed class ManagementPortTests(ManagementPortTests.Fixture fixture) : I
 /// <summary>Both switches off and a management port: metrics and OpenAPI exist nowhere, tenant routes on the management port only.</summary>
 public sealed class ManagementPortWithEndpointsOffTests(ManagementPortWithEndpointsOffTests.Fixture fixture) : IClassFixture<ManagementPortWithEndpointsOffTests.Fixture>
 {
-    public sealed class Fixture : KestrelGatewayFixture
+    public sealed class Fixture : TwoPortGatewayFixture
     {
-        public int ManagementPort { get; } = FreePort.Get();
-
-        public Uri Public => Addresses.Single(a => a.Port != ManagementPort);
-
-        public Uri Management => Addresses.Single(a => a.Port == ManagementPort);
-
-        protected override void ConfigureKestrel(GatewayFactory gateway) => gateway.UseKestrel(kestrel =>
-        {
-            kestrel.Listen(IPAddress.Loopback, 0);
-            kestrel.Listen(IPAddress.Loopback, ManagementPort);
-        });
-
-        protected override void ConfigureGateway(GatewayFactory gateway) => gateway
-            .With("Licensing:ManagementPort", ManagementPort.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        protected override void ConfigureSettings(GatewayFactory gateway) => gateway
             .With("Licensing:Metrics:Expose", "false")
             .With("Licensing:OpenApi:Expose", "false")
             .WithTenant(EndpointExposure.Tenant, LicenseModel.RegisteredUsers, 3);
