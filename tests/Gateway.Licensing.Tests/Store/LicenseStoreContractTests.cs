@@ -308,6 +308,69 @@ public abstract class LicenseStoreContractTests
     }
 
     [Fact]
+    public async Task Lowering_a_concurrent_sessions_plan_never_ends_a_reserved_users_own_session_while_another_can_go()
+    {
+        Options.AtCapacity = AtCapacityBehavior.Reject;
+        await Store.SetPlanAsync(_tenant, new TenantPlan(LicenseModel.ConcurrentSessions, 3, ["boss"]), false, "test");
+        var boss = await Admit("boss");    // the least recently used session of the tenant
+        await Task.Delay(5);
+        var x = await Admit("x");
+        await Task.Delay(5);
+        var y = await Admit("y");
+
+        var change = await Store.SetPlanAsync(_tenant, new TenantPlan(LicenseModel.ConcurrentSessions, 2, ["boss"]), false, "admin");
+
+        Assert.Equal([x.SessionId], change.EndedSessionIds);
+        Assert.Equal(2, await ActiveSessions());
+        // The reserved user keeps the session, so AtCapacity=Reject cannot lock them out.
+        Assert.False((await Admit("boss")).Created);
+        _ = (boss, y);
+    }
+
+    [Fact]
+    public async Task Session_churn_does_not_evict_admin_history_and_the_trail_still_pages_newest_first()
+    {
+        Options.AuditCapacity = 10;
+        await Plan(LicenseModel.RegisteredUsers, 5, "alice", "bob");
+        for (var i = 0; i < 30; i++)
+        {
+            var s = await Admit("alice", $"d{i}");
+            await Store.EndSessionAsync(_tenant, s.SessionId, EndReason.Logout, "alice");
+        }
+
+        var queries = new LicenseQueries(Connection, _options);
+        var all = (await queries.ListAuditAsync(_tenant, null, null, 1000)).Entries;
+        Assert.Contains(all, e => e.Action == "plan-changed");
+        Assert.Contains(all, e => e.Action == "user-activated" && e.UserId == "alice");
+        Assert.Contains(all, e => e.Action == "user-activated" && e.UserId == "bob");
+        Assert.Contains(all, e => e.Action == "session-ended");
+        Assert.Equal(all.OrderByDescending(e => e.AtMs).Select(e => e.AtMs), all.Select(e => e.AtMs));
+
+        // Pages of 3 walk exactly the same entries.
+        var walked = new List<AuditEntry>();
+        AuditCursor? cursor = null;
+        do
+        {
+            var page = await queries.ListAuditAsync(_tenant, null, cursor, 3);
+            walked.AddRange(page.Entries);
+            cursor = page.Next;
+        } while (cursor is not null);
+        Assert.Equal(all.Select(e => (e.AtMs, e.Action, e.SessionId, e.UserId)), walked.Select(e => (e.AtMs, e.Action, e.SessionId, e.UserId)));
+    }
+
+    [Fact]
+    public async Task A_tenant_with_a_plan_that_the_registry_lost_is_registered_again_by_its_traffic()
+    {
+        await Plan(LicenseModel.ConcurrentSessions, 5);
+        Assert.Contains(_tenant, await Store.ListTenantsAsync());
+        await Connection.GetDatabase().SetRemoveAsync(TenantKeys.Registry, _tenant);
+
+        Assert.True((await Admit("alice")).IsAdmitted);
+
+        Assert.Contains(_tenant, await Store.ListTenantsAsync());
+    }
+
+    [Fact]
     public async Task Idle_sessions_expire_and_are_purged_by_admission_and_by_the_sweep()
     {
         Options.IdleTimeout = TimeSpan.FromSeconds(1);
