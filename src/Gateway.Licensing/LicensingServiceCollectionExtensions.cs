@@ -25,6 +25,7 @@ public static class LicensingServiceCollectionExtensions
         services.TryAddSingleton<LicenseStore>();
         services.TryAddSingleton<LicenseQueries>();
         services.TryAddSingleton<TouchBatcher>();
+        services.TryAddSingleton<SessionSharing>();
         services.TryAddSingleton<SessionAdmitter>();
         services.TryAddSingleton<RevocationBus>();
         services.TryAddSingleton<SessionSweeper>();

@@ -123,8 +123,8 @@ public sealed class IdentityTests(IdentityTests.Fixture fixture) : IClassFixture
         Assert.Equal(firstEcho.Header("X-Licensing-Session"), secondEcho.Header("X-Licensing-Session"));
         Assert.False(second.Headers.Contains("Set-Cookie"));
 
-        // Another browser (no cookie) is another device, so another session.
-        var other = await Echo.ReadAsync(await Client.SendAsync(Get("/api/x", token, device: null, userAgent: BrowserAgent)));
+        // Another browser (no cookie, another User-Agent) is another device, so another session.
+        var other = await Echo.ReadAsync(await Client.SendAsync(Get("/api/x", token, device: null, userAgent: BrowserAgent + " Edg/140.0")));
         Assert.NotEqual(firstEcho.Header("X-Licensing-Session"), other.Header("X-Licensing-Session"));
     }
 

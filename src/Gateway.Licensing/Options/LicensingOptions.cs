@@ -65,6 +65,25 @@ public sealed class LicensingOptions
     /// <summary>How often the background sweep ends expired sessions of every tenant. Default: 00:00:05.</summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Most live sessions one user may hold in a tenant whose plan does not set its own
+    /// <c>maxSessionsPerUser</c>; 0 = no limit. Default: 0.
+    /// </summary>
+    public int MaxSessionsPerUser { get; set; }
+
+    /// <summary>
+    /// Most users a tenant may have registered (active or not); an activation, bulk change or first
+    /// sighting beyond it registers nobody. Default: 100000.
+    /// </summary>
+    public int MaxUsersPerTenant { get; set; } = 100_000;
+
+    /// <summary>
+    /// How long a user who was never active (registered by a first sighting, or by an admin as inactive)
+    /// is kept after their last sighting or registration; then the sweep forgets them. Users who were
+    /// ever active are kept. Default: 30.00:00:00 (30 days).
+    /// </summary>
+    public TimeSpan UserRetention { get; set; } = TimeSpan.FromDays(30);
+
     /// <summary>Plans seeded from configuration, by tenant id; such plans are managed by configuration.</summary>
     public Dictionary<string, TenantPlanOptions> Tenants { get; set; } = new(StringComparer.Ordinal);
 
@@ -126,6 +145,12 @@ public sealed class TenantPlanOptions
     public LicenseModel? Model { get; set; }
     public int? SeatLimit { get; set; }
     public string[]? ReservedUsers { get; set; }
+
+    /// <summary>
+    /// The plan's per-user session limit (0 = no limit); when absent the tenant follows
+    /// <see cref="LicensingOptions.MaxSessionsPerUser"/>. Default: absent.
+    /// </summary>
+    public int? MaxSessionsPerUser { get; set; }
 
     /// <summary>Users activated at every start while seats allow; never deactivates anyone.</summary>
     public string[]? ActiveUsers { get; set; }

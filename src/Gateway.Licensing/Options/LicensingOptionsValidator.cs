@@ -12,6 +12,9 @@ public sealed class LicensingOptionsValidator : IValidateOptions<LicensingOption
 {
     private static readonly string[] KnownDeviceSourceKinds = ["claim", "header", "cookie"];
 
+    /// <summary>Upper bound of <see cref="LicensingOptions.MaxUsersPerTenant"/>.</summary>
+    public const int MaxUsersPerTenantLimit = 10_000_000;
+
     public ValidateOptionsResult Validate(string? name, LicensingOptions options)
     {
         var failures = new List<string>();
@@ -50,6 +53,12 @@ public sealed class LicensingOptionsValidator : IValidateOptions<LicensingOption
             failures.Add($"{p}Embedded:DataPath must not be empty.");
         if (options.AuditCapacity is < 1 or > 1_000_000)
             failures.Add($"{p}AuditCapacity must be between 1 and 1000000 (was {options.AuditCapacity}).");
+        if (options.MaxSessionsPerUser is < 0 or > TenantPlan.MaxSeatLimit)
+            failures.Add($"{p}MaxSessionsPerUser must be between 0 (no limit) and {TenantPlan.MaxSeatLimit} (was {options.MaxSessionsPerUser}).");
+        if (options.MaxUsersPerTenant is < 1 or > MaxUsersPerTenantLimit)
+            failures.Add($"{p}MaxUsersPerTenant must be between 1 and {MaxUsersPerTenantLimit} (was {options.MaxUsersPerTenant}).");
+        if (options.UserRetention < TimeSpan.FromSeconds(1) || options.UserRetention > TimeSpan.FromDays(3650))
+            failures.Add($"{p}UserRetention must be between 00:00:01 and 3650.00:00:00 (was {options.UserRetention}).");
 
         if (options.DeviceSources is { } sources)
         {
@@ -76,6 +85,8 @@ public sealed class LicensingOptionsValidator : IValidateOptions<LicensingOption
                 if (plan.SeatLimit is { } limit && reserved.Distinct(StringComparer.Ordinal).Count() > limit)
                     failures.Add($"{key}:ReservedUsers must not hold more users than {key}:SeatLimit.");
             }
+            if (plan.MaxSessionsPerUser is < 0 or > TenantPlan.MaxSeatLimit)
+                failures.Add($"{key}:MaxSessionsPerUser must be between 0 (no limit) and {TenantPlan.MaxSeatLimit} (was {plan.MaxSessionsPerUser}).");
             if (plan.ActiveUsers is { } active && active.Any(u => !IdentityRules.IsValidId(u)))
                 failures.Add($"{key}:ActiveUsers must hold user ids of 1-128 printable ASCII characters.");
         }

@@ -1,17 +1,37 @@
 -- Admits one session, atomically for the tenant (SPEC §3).
 -- ARGV[4] session id, [5] user, [6] client kind, [7] device, [8] service lifetime ms,
--- [9] '1' = AtCapacity Reject (never preempt), [10] '1' = AutoActivate.
--- Reply: { outcome, created (0|1), seatLimit, activeSessions, retryAfterMs, yourSessions, ended pairs... }
+-- [9] '1' = AtCapacity Reject (never preempt), [10] '1' = AutoActivate, [11] origin of this use
+-- (client address and User-Agent, hashed; '' = unknown), [12] most users the tenant may register,
+-- [13] the gateway's default per-user session limit (0 = none; the plan's own value wins).
+-- Reply: { outcome, created (0|1), seatLimit, activeSessions, retryAfterMs, yourSessions,
+-- shared (0|1: this use reported the session as shared), ended pairs... }
 local SID, USER, KIND, DEVICE = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local LIFETIME = tonumber(ARGV[8])
 local REJECT = ARGV[9] == '1'
 local AUTO_ACTIVATE = ARGV[10] == '1'
+local ORIGIN = ARGV[11] or ''
+local MAX_USERS = tonumber(ARGV[12])
+local DEFAULT_PER_USER = ARGV[13] or '0'
 
 purge(64)
 local model, limit = plan()
 
+local shared = 0
 local function reply(outcome, created, retry_ms, yours)
-  return with_ended({ outcome, created, limit, redis.call('HLEN', K_SESSIONS), retry_ms or 0, yours or '' })
+  return with_ended({ outcome, created, limit, redis.call('HLEN', K_SESSIONS), retry_ms or 0, yours or '', shared })
+end
+
+-- The sharing signal: a live session used from a second origin is reported once, never refused.
+local function note_origin()
+  if ORIGIN == '' then return end
+  local first = redis.call('HGET', K_ORIGIN, SID)
+  if not first then
+    redis.call('HSET', K_ORIGIN, SID, ORIGIN)
+  elseif first ~= ORIGIN and first ~= '*' then
+    redis.call('HSET', K_ORIGIN, SID, '*')
+    log_activity('session-shared', { session = SID, user = USER, clientKind = KIND, device = DEVICE })
+    shared = 1
+  end
 end
 
 if not model then return reply('tenant_unlicensed', 0) end
@@ -20,15 +40,19 @@ if not model then return reply('tenant_unlicensed', 0) end
 if redis.call('HEXISTS', K_SESSIONS, SID) == 1 then
   redis.call('ZADD', K_RECENCY, NOW, SID)
   redis.call('HSET', K_SEEN, USER, NOW)
+  note_origin()
   return reply('admitted', 0)
 end
 
+-- A first sighting registers the user, unless the tenant already holds its quota of users: then the
+-- user stays unregistered and gets what an unregistered user gets under the model.
 local first_seen = redis.call('ZSCORE', K_USERS, USER) == false
-if first_seen then
-  redis.call('ZADD', K_USERS, 0, USER)
-  audit('user-registered', { user = USER })
+local registered = not first_seen
+if first_seen and register(USER, MAX_USERS) then
+  registered = true
+  log_activity('user-registered', { user = USER })
 end
-redis.call('HSET', K_SEEN, USER, NOW)
+if registered then redis.call('HSET', K_SEEN, USER, NOW) end
 
 local mine = user_sessions(USER)
 local total = redis.call('HLEN', K_SESSIONS)
@@ -38,6 +62,17 @@ local function exhausted()
   local oldest = redis.call('ZRANGE', K_RECENCY, 0, 0, 'WITHSCORES')
   if oldest[2] then retry = math.max(1000, tonumber(oldest[2]) + IDLE - NOW) end
   return reply('seats_exhausted', 0, retry, table.concat(mine, ' '))
+end
+
+-- The per-user limit: one user, or one client inventing a device id per request, cannot take every
+-- seat. Checked before the seats, so such a user is told to end one of their own sessions.
+local function at_user_limit()
+  if #mine == 0 then return false end
+  local per_user = per_user_limit(DEFAULT_PER_USER)
+  return per_user > 0 and #mine >= per_user
+end
+local function user_exhausted()
+  return reply('user_sessions_exhausted', 0, 0, table.concat(mine, ' '))
 end
 
 local preempted = false
@@ -52,13 +87,14 @@ end
 if model == 'RegisteredUsers' then
   if redis.call('SISMEMBER', K_ACTIVE, USER) == 0 then
     -- Only a first sighting auto-activates: a user an admin deactivated stays inactive.
-    if first_seen and AUTO_ACTIVATE and redis.call('SCARD', K_ACTIVE) < limit then
-      redis.call('SADD', K_ACTIVE, USER)
+    if first_seen and registered and AUTO_ACTIVATE and redis.call('SCARD', K_ACTIVE) < limit then
+      activate(USER)
       audit('user-activated', { user = USER, reason = 'auto-activate' })
     else
       return reply('user_inactive', 0)
     end
   end
+  if at_user_limit() then return user_exhausted() end
   local cap = cap_of(model, limit)
   if #mine == 0 then
     -- The per-user guarantee: at cap, some user must hold a borrowed session; the oldest one ends.
@@ -67,12 +103,10 @@ if model == 'RegisteredUsers' then
     return exhausted()
   end
 else
+  if at_user_limit() then return user_exhausted() end
   local reserved = redis.call('SISMEMBER', K_RESERVED, USER) == 1
   if reserved and #mine == 0 then
-    local function not_reserved_own(_, u, own)
-      return not (own and redis.call('SISMEMBER', K_RESERVED, u) == 1)
-    end
-    if total >= limit and (REJECT or not preempt(not_reserved_own)) then return exhausted() end
+    if total >= limit and (REJECT or not preempt(is_not_reserved_own)) then return exhausted() end
   else
     -- Seats held back for reserved users who have no session yet.
     local waiting = 0
@@ -88,7 +122,8 @@ redis.call('ZADD', K_RECENCY, NOW, SID)
 if KIND == 'service' then redis.call('ZADD', K_SVC, NOW + LIFETIME, SID) end
 mine[#mine + 1] = SID
 set_user_sessions(USER, mine)
-audit('session-started', { session = SID, user = USER, clientKind = KIND, device = DEVICE })
+if ORIGIN ~= '' then redis.call('HSET', K_ORIGIN, SID, ORIGIN) end
+log_activity('session-started', { session = SID, user = USER, clientKind = KIND, device = DEVICE })
 record_usage()
 if preempted then return reply('preempted', 1) end
 return reply('admitted', 1)

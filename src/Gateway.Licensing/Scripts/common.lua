@@ -12,14 +12,20 @@ local K_USESS     = KEYS[8]  -- hash: user -> space separated session ids
 local K_AUDIT     = KEYS[9]  -- list: JSON audit entries, newest first, capped
 local K_USAGE     = KEYS[10] -- hash: UTC epoch day -> "peakSessions:peakActiveUsers"
 local K_SEEN      = KEYS[11] -- hash: user -> last seen (ms)
+local K_SESSLOG   = KEYS[12] -- list: JSON entries of session activity, newest first, capped
+local K_UNUSED    = KEYS[13] -- zset: registered users never active -> registered or last seen (ms)
+local K_ORIGIN    = KEYS[14] -- hash: session id -> origin of its first use, '*' once reported shared
 
 -- ARGV[1..3] are common to every script.
 local IDLE = tonumber(ARGV[1])
 local AUDIT_CAP = tonumber(ARGV[2])
 local ACTOR = ARGV[3]
 
+-- Microseconds within NOW's millisecond: orders log entries of different scripts within one millisecond.
+local NOW_US = 0
 local function now_ms()
   local t = redis.call('TIME')
+  NOW_US = tonumber(t[2]) % 1000
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 -- The store's clock is the only clock of a licensing decision.
@@ -34,16 +40,32 @@ local function int(n)
   return string.format('%d', n)
 end
 
-local function audit(action, fields)
+local logged = false
+
+-- Two capped logs, so session churn never evicts admin history: audit() records changes made by
+-- admins, configuration and the plan (users, plans, the sessions those changes end); log_activity()
+-- records what traffic does (session starts and ends, first sightings, sharing).
+local function entry(action, fields)
   fields.at = NOW
+  fields.us = NOW_US
   fields.action = action
   fields.actor = ACTOR
-  redis.call('LPUSH', K_AUDIT, cjson.encode(fields))
+  return cjson.encode(fields)
+end
+
+local function audit(action, fields)
+  redis.call('LPUSH', K_AUDIT, entry(action, fields))
   audited = true
+end
+
+local function log_activity(action, fields)
+  redis.call('LPUSH', K_SESSLOG, entry(action, fields))
+  logged = true
 end
 
 local function finish()
   if audited then redis.call('LTRIM', K_AUDIT, 0, AUDIT_CAP - 1) end
+  if logged then redis.call('LTRIM', K_SESSLOG, 0, AUDIT_CAP - 1) end
 end
 
 local function split_words(v)
@@ -109,16 +131,35 @@ local function end_session(sid, reason)
   local u, k = parse_session(rec)
   redis.call('HDEL', K_SESSIONS, sid)
   redis.call('ZREM', K_RECENCY, sid)
+  redis.call('HDEL', K_ORIGIN, sid)
   if k == 'service' then redis.call('ZREM', K_SVC, sid) end
   local list = user_sessions(u)
   for i = #list, 1, -1 do
     if list[i] == sid then table.remove(list, i) end
   end
   set_user_sessions(u, list)
+  -- A user the tenant could not register (user quota) leaves nothing behind with its last session.
+  if #list == 0 and redis.call('ZSCORE', K_USERS, u) == false then redis.call('HDEL', K_SEEN, u) end
   ENDED[#ENDED + 1] = sid
   ENDED[#ENDED + 1] = reason
-  audit('session-ended', { session = sid, user = u, reason = reason })
+  local fields = { session = sid, user = u, reason = reason }
+  if reason == 'revoked' or reason == 'deactivated' then audit('session-ended', fields) else log_activity('session-ended', fields) end
   return u
+end
+
+-- Registers a user unless the tenant already holds MAX users (the user quota). A registered user
+-- that was never active is also kept in K_UNUSED, so it can be forgotten after the retention.
+local function register(user, max)
+  if redis.call('ZCARD', K_USERS) >= max then return false end
+  redis.call('ZADD', K_USERS, 0, user)
+  redis.call('ZADD', K_UNUSED, NOW, user)
+  return true
+end
+
+-- Makes a user active; from then on the user is kept until an admin's change says otherwise.
+local function activate(user)
+  redis.call('SADD', K_ACTIVE, user)
+  redis.call('ZREM', K_UNUSED, user)
 end
 
 -- Ends expired sessions: idle ones first, then service sessions past their lifetime.
@@ -163,14 +204,43 @@ local function is_borrowed(_, _, own)
   return not own
 end
 
--- Re-establishes sessions <= cap: borrowed sessions end first, then the least recently used others.
+local function is_not_reserved_own(_, u, own)
+  return not (own and redis.call('SISMEMBER', K_RESERVED, u) == 1)
+end
+
+-- Re-establishes sessions <= cap: borrowed sessions end first, then the least recently used others,
+-- a reserved user's own session only when nothing else is left to end.
 local function trim_to_cap(cap, reason)
   local excess = redis.call('HLEN', K_SESSIONS) - cap
   if excess <= 0 then return end
   for _, sid in ipairs(lru_collect(is_borrowed, excess)) do end_session(sid, reason) end
   excess = redis.call('HLEN', K_SESSIONS) - cap
+  if excess <= 0 then return end
+  for _, sid in ipairs(lru_collect(is_not_reserved_own, excess)) do end_session(sid, reason) end
+  excess = redis.call('HLEN', K_SESSIONS) - cap
   if excess > 0 then
     for _, sid in ipairs(redis.call('ZRANGE', K_RECENCY, 0, excess - 1)) do end_session(sid, reason) end
+  end
+end
+
+-- The per-user limit of the plan, else the gateway's default (0 = no limit).
+local function per_user_limit(default)
+  return tonumber(redis.call('HGET', K_PLAN, 'maxSessionsPerUser') or default) or 0
+end
+
+-- Ends each user's least recently used sessions above the per-user limit.
+local function trim_users_to(limit, reason)
+  if limit <= 0 then return end
+  for _, u in ipairs(redis.call('HKEYS', K_USESS)) do
+    local list = user_sessions(u)
+    if #list > limit then
+      local scored = {}
+      for _, sid in ipairs(list) do
+        scored[#scored + 1] = { sid, tonumber(redis.call('ZSCORE', K_RECENCY, sid) or '0') }
+      end
+      table.sort(scored, function(a, b) return a[2] < b[2] or (a[2] == b[2] and a[1] < b[1]) end)
+      for i = 1, #list - limit do end_session(scored[i][1], reason) end
+    end
   end
 end
 

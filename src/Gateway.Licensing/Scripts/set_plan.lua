@@ -1,7 +1,9 @@
--- Creates or changes a tenant's plan and re-establishes sessions <= cap at once (SPEC §3).
+-- Creates or changes a tenant's plan and re-establishes sessions <= cap (and each user's sessions <=
+-- the per-user limit) at once (SPEC §3).
 -- ARGV[4] model, [5] seat limit, [6] '1' = the plan comes from configuration (applied at start,
 -- may lower the limit under the active users, and marks the plan as managed), [7] reserved users
--- separated by '\t' (may be empty).
+-- separated by '\t' (may be empty), [8] the gateway's default per-user session limit, [9..] pairs of
+-- optional plan fields: name, value ('' = the plan has no such field), e.g. maxSessionsPerUser.
 -- Reply: { status, activeUsers, ended pairs... } with status created | updated |
 -- managed_by_config | seat_limit_below_active_users.
 local MODEL, LIMIT, FROM_CONFIG, RESERVED = ARGV[4], tonumber(ARGV[5]), ARGV[6] == '1', ARGV[7]
@@ -17,6 +19,15 @@ end
 
 purge(64)
 redis.call('HSET', K_PLAN, 'model', MODEL, 'seatLimit', LIMIT, 'managed', FROM_CONFIG and '1' or '0')
+local optional = {}
+for i = 9, #ARGV, 2 do
+  if ARGV[i + 1] == '' then
+    redis.call('HDEL', K_PLAN, ARGV[i])
+  else
+    redis.call('HSET', K_PLAN, ARGV[i], ARGV[i + 1])
+    optional[ARGV[i]] = tonumber(ARGV[i + 1]) or ARGV[i + 1]
+  end
+end
 redis.call('DEL', K_RESERVED)
 local reserved = {}
 for r in string.gmatch(RESERVED or '', '[^\t]+') do
@@ -27,9 +38,12 @@ end
 -- Sessions of users who may no longer hold one end first, then borrowed, then the oldest others.
 if MODEL == 'RegisteredUsers' then end_sessions_of_inactive_users('revoked') end
 trim_to_cap(cap_of(MODEL, LIMIT), 'revoked')
+trim_users_to(per_user_limit(ARGV[8]), 'revoked')
 
 local status = 'updated'
 if not current[1] then status = 'created' end
-audit('plan-changed', { model = MODEL, seatLimit = LIMIT, reservedUsers = reserved, fromConfig = FROM_CONFIG })
+local fields = { model = MODEL, seatLimit = LIMIT, reservedUsers = reserved, fromConfig = FROM_CONFIG }
+for name, value in pairs(optional) do fields[name] = value end
+audit('plan-changed', fields)
 record_usage()
 return with_ended({ status, active })

@@ -1,9 +1,8 @@
 -- Activates or deactivates one user (SPEC §3, §6).
--- ARGV[4] user, [5] '1' = activate, '0' = deactivate, [6] '1' = only register the user when unknown
--- (used by config seeding: never deactivates anyone).
+-- ARGV[4] user, [5] '1' = activate, '0' = deactivate, [6] most users the tenant may register.
 -- Reply: { status, active (0|1), ended pairs... } with status created | updated | unchanged |
--- seat_limit_reached | tenant_unlicensed.
-local USER, ACTIVATE = ARGV[4], ARGV[5] == '1'
+-- seat_limit_reached | user_limit_reached | tenant_unlicensed.
+local USER, ACTIVATE, MAX_USERS = ARGV[4], ARGV[5] == '1', tonumber(ARGV[6])
 local model, limit = plan()
 if not model then return with_ended({ 'tenant_unlicensed', 0 }) end
 
@@ -13,9 +12,9 @@ local is_active = redis.call('SISMEMBER', K_ACTIVE, USER) == 1
 if ACTIVATE then
   if is_active then return with_ended({ 'unchanged', 1 }) end
   if redis.call('SCARD', K_ACTIVE) >= limit then return with_ended({ 'seat_limit_reached', 0 }) end
+  if not known and not register(USER, MAX_USERS) then return with_ended({ 'user_limit_reached', 0 }) end
   purge(64)
-  if not known then redis.call('ZADD', K_USERS, 0, USER) end
-  redis.call('SADD', K_ACTIVE, USER)
+  activate(USER)
   audit('user-activated', { user = USER })
   record_usage()
   return with_ended({ known and 'updated' or 'created', 1 })
@@ -23,7 +22,7 @@ end
 
 if not is_active then
   if known then return with_ended({ 'unchanged', 0 }) end
-  redis.call('ZADD', K_USERS, 0, USER)
+  if not register(USER, MAX_USERS) then return with_ended({ 'user_limit_reached', 0 }) end
   audit('user-registered', { user = USER })
   return with_ended({ 'created', 0 })
 end

@@ -20,6 +20,9 @@ public enum AdmissionOutcome
 
     /// <summary>store_unavailable: the store could not be asked.</summary>
     StoreUnavailable,
+
+    /// <summary>user_sessions_exhausted: the user already holds the per-user limit of sessions.</summary>
+    UserSessionsExhausted,
 }
 
 public static class AdmissionOutcomeNames
@@ -32,6 +35,7 @@ public static class AdmissionOutcomeNames
         AdmissionOutcome.UserInactive => "user_inactive",
         AdmissionOutcome.TenantUnlicensed => "tenant_unlicensed",
         AdmissionOutcome.StoreUnavailable => "store_unavailable",
+        AdmissionOutcome.UserSessionsExhausted => "user_sessions_exhausted",
         _ => throw new ArgumentOutOfRangeException(nameof(outcome)),
     };
 }

@@ -23,11 +23,17 @@ public sealed class AdmissionResult
     /// <summary>Live sessions of the tenant after the decision.</summary>
     public int ActiveSessions { get; init; }
 
-    /// <summary>On <see cref="AdmissionOutcome.SeatsExhausted"/>: the caller's own live session ids, so it can end one.</summary>
+    /// <summary>
+    /// On <see cref="AdmissionOutcome.SeatsExhausted"/> and <see cref="AdmissionOutcome.UserSessionsExhausted"/>:
+    /// the caller's own live session ids, so it can end one.
+    /// </summary>
     public IReadOnlyList<string> YourSessions { get; init; } = [];
 
     /// <summary>On <see cref="AdmissionOutcome.SeatsExhausted"/>: when the least recently used session would idle out.</summary>
     public TimeSpan RetryAfter { get; init; }
+
+    /// <summary>True when this use reported the session as shared (used from a second origin); reported once per session.</summary>
+    public bool Shared { get; init; }
 
     public bool IsAdmitted => Outcome is AdmissionOutcome.Admitted or AdmissionOutcome.Preempted;
 }

@@ -71,5 +71,11 @@ public sealed class LocalSessionCache
 
         /// <summary>1 while a touch of the session is queued, so it is queued once.</summary>
         public int TouchQueued;
+
+        /// <summary>Origin (client address and User-Agent, hashed) of the use that put the session here; 0 = unknown.</summary>
+        public long Origin;
+
+        /// <summary>1 once this replica saw the session used from a second origin (the sharing signal).</summary>
+        public int SecondOriginSeen;
     }
 }

@@ -24,6 +24,7 @@ public sealed partial class SessionAdmitter
     private readonly TimeProvider _time;
     private readonly LicensingMetrics _metrics;
     private readonly RejectionBurstLog _rejections;
+    private readonly SessionSharing? _sharing;
     private readonly ILogger<SessionAdmitter> _logger;
 
     public SessionAdmitter(
@@ -35,8 +36,10 @@ public sealed partial class SessionAdmitter
         TimeProvider time,
         LicensingMetrics metrics,
         RejectionBurstLog rejections,
-        ILogger<SessionAdmitter> logger)
+        ILogger<SessionAdmitter> logger,
+        SessionSharing? sharing = null)
     {
+        _sharing = sharing;
         _rejections = rejections;
         _metrics = metrics;
         _store = store;
@@ -55,7 +58,8 @@ public sealed partial class SessionAdmitter
     /// <paramref name="identity"/>'s <see cref="SessionIdentity.ComputeSessionId"/>, for a caller that
     /// keeps it (the proxy does, per token and device, so the steady path hashes nothing).
     /// </param>
-    public ValueTask<AdmissionDecision> AdmitAsync(SessionIdentity identity, string sessionId)
+    /// <param name="origin">Where this use comes from (client address and User-Agent, hashed; 0 = unknown), for the sharing signal.</param>
+    public ValueTask<AdmissionDecision> AdmitAsync(SessionIdentity identity, string sessionId, long origin = 0)
     {
         System.Diagnostics.Debug.Assert(sessionId == identity.ComputeSessionId(), "The session id must be the identity's.");
         var options = _options.CurrentValue;
@@ -74,11 +78,13 @@ public sealed partial class SessionAdmitter
             {
                 Volatile.Write(ref entry.LastRequestAt, now);
                 if (sinceConfirmed >= options.EffectiveTouchInterval) _touches.Enqueue(sessionId, entry);
+                if (origin != 0 && origin != Volatile.Read(ref entry.Origin) && Volatile.Read(ref entry.SecondOriginSeen) == 0)
+                    _sharing?.OnOtherOrigin(identity, sessionId, entry, origin);
                 return ValueTask.FromResult(new AdmissionDecision(AdmissionOutcome.Admitted, sessionId, null) { FromLocalCache = true });
             }
         }
 
-        return AdmitThroughStoreAsync(identity, sessionId, options, now);
+        return AdmitThroughStoreAsync(identity, sessionId, options, now, origin);
     }
 
     /// <summary>Ends the caller's session (a <c>Release</c> route answered 2xx/3xx). Returns false when there was none.</summary>
@@ -98,7 +104,7 @@ public sealed partial class SessionAdmitter
         }
     }
 
-    private async ValueTask<AdmissionDecision> AdmitThroughStoreAsync(SessionIdentity identity, string sessionId, LicensingOptions options, long now)
+    private async ValueTask<AdmissionDecision> AdmitThroughStoreAsync(SessionIdentity identity, string sessionId, LicensingOptions options, long now, long origin)
     {
         using var activity = LicensingMetrics.ActivitySource.StartActivity("licensing.admit");
         activity?.SetTag("licensing.tenant", identity.Tenant);
@@ -106,7 +112,7 @@ public sealed partial class SessionAdmitter
         AdmissionResult result;
         try
         {
-            result = await _store.AdmitAsync(identity, sessionId).ConfigureAwait(false);
+            result = await _store.AdmitAsync(identity, sessionId, origin).ConfigureAwait(false);
         }
         catch (StoreUnavailableException ex)
         {
@@ -125,9 +131,11 @@ public sealed partial class SessionAdmitter
         activity?.SetTag("licensing.session.created", result.Created);
         // A refresh of a live session is not an admission; every refusal is.
         if (result.Created || !result.IsAdmitted) _metrics.Admission(result.Outcome, identity.ClientKind);
+        if (result.Shared) _sharing?.OnReportedByStore(identity.ClientKind);
         if (result.IsAdmitted)
         {
             _cache.Confirmed(identity.Tenant, sessionId, now);
+            if (origin != 0 && _cache.TryGet(sessionId, out var admitted)) Interlocked.CompareExchange(ref admitted.Origin, origin, 0);
         }
         else
         {

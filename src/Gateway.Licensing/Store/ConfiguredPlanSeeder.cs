@@ -8,8 +8,9 @@ namespace Gateway.Licensing.Store;
 
 /// <summary>
 /// Applies the plans of <c>Licensing:Tenants</c> at every start and activates their configured
-/// <c>ActiveUsers</c> while seats allow (it never deactivates anyone). When the store is down at
-/// start it keeps trying in the background, so the gateway still starts.
+/// <c>ActiveUsers</c> while seats allow (it never deactivates anyone). A plan that configuration
+/// managed before but no longer names is handed over to the management API, as it is. When the store
+/// is down at start it keeps trying in the background, so the gateway still starts.
 /// </summary>
 public sealed partial class ConfiguredPlanSeeder : BackgroundService
 {
@@ -51,9 +52,19 @@ public sealed partial class ConfiguredPlanSeeder : BackgroundService
 
     public async Task SeedAsync()
     {
-        foreach (var (tenant, configured) in _options.CurrentValue.Tenants)
+        var tenants = _options.CurrentValue.Tenants;
+        foreach (var tenant in await _store.ListConfiguredTenantsAsync().ConfigureAwait(false))
         {
-            var plan = new TenantPlan(configured.Model!.Value, configured.SeatLimit!.Value, configured.ReservedUsers ?? []);
+            if (tenants.ContainsKey(tenant)) continue;
+            if (await _store.ReleaseConfiguredPlanAsync(tenant, actor: "configuration").ConfigureAwait(false)) LogPlanReleased(tenant);
+        }
+
+        foreach (var (tenant, configured) in tenants)
+        {
+            var plan = new TenantPlan(configured.Model!.Value, configured.SeatLimit!.Value, configured.ReservedUsers ?? [])
+            {
+                MaxSessionsPerUser = configured.MaxSessionsPerUser,
+            };
             var result = await _store.SetPlanAsync(tenant, plan, fromConfiguration: true, actor: "configuration").ConfigureAwait(false);
             LogPlanApplied(tenant, plan.Model, plan.SeatLimit, result.EndedSessionIds.Count);
             if (result.ActiveUsers > plan.SeatLimit) LogActiveAboveLimit(tenant, result.ActiveUsers, plan.SeatLimit);
@@ -72,6 +83,9 @@ public sealed partial class ConfiguredPlanSeeder : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Applied the configured plan of tenant {Tenant}: {Model}, {SeatLimit} seats ({Ended} sessions revoked)")]
     private partial void LogPlanApplied(string tenant, LicenseModel model, int seatLimit, int ended);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tenant {Tenant} is no longer in Licensing:Tenants; its plan is kept and is now changed through the management API")]
+    private partial void LogPlanReleased(string tenant);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Tenant {Tenant} has {Active} active users above its configured limit of {SeatLimit}; sessions stay capped at the limit, deactivate users to match")]
     private partial void LogActiveAboveLimit(string tenant, int active, int seatLimit);

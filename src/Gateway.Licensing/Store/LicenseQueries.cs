@@ -18,8 +18,9 @@ namespace Gateway.Licensing.Store;
 /// <list type="bullet">
 /// <item>Users are listed in ordinal (byte) order of their ids with <c>ZRANGEBYLEX</c> from the
 /// cursor (the last id of the previous page): O(log N + page) per page, never a scan of the whole
-/// tenant. Users are never removed, so each user present when the walk starts is listed exactly
-/// once; users registered during the walk appear if their id sorts after the cursor. With a filter
+/// tenant. Each user present for the whole walk is listed exactly once; users registered during the
+/// walk appear if their id sorts after the cursor, users forgotten meanwhile (never active, past the
+/// retention) may not. With a filter
 /// (<c>active</c>) one page examines at most <see cref="FilteredScanBudget"/> users, so a page may be
 /// shorter than asked (even empty) while a next cursor is still returned.</item>
 /// <item>Sessions are listed in ordinal order of their ids (ids are hashes, so this order is stable
@@ -262,7 +263,8 @@ public sealed record UsageDay(DateOnly Date, int PeakSessions, int PeakActiveUse
 /// <summary>
 /// One audit entry as a script appended it: time (store clock), action, actor and the action's
 /// target. Actions: <c>session-started</c>, <c>session-ended</c> (with <c>reason</c>),
-/// <c>user-registered</c>, <c>user-activated</c>, <c>user-deactivated</c>, <c>plan-changed</c>.
+/// <c>session-shared</c>, <c>user-registered</c>, <c>user-activated</c>, <c>user-deactivated</c>,
+/// <c>plan-changed</c>.
 /// </summary>
 public sealed record AuditEntry(
     long AtMs,
@@ -276,7 +278,8 @@ public sealed record AuditEntry(
     string? Model,
     int? SeatLimit,
     IReadOnlyList<string>? ReservedUsers,
-    bool? FromConfiguration)
+    bool? FromConfiguration,
+    int? MaxSessionsPerUser = null)
 {
     public DateTimeOffset At => DateTimeOffset.FromUnixTimeMilliseconds(AtMs);
 
@@ -310,7 +313,8 @@ public sealed record AuditEntry(
                 Str(root, "model"),
                 root.TryGetProperty("seatLimit", out var l) && l.TryGetDouble(out var limit) ? (int)limit : null,
                 reserved,
-                root.TryGetProperty("fromConfig", out var fc) && fc.ValueKind is JsonValueKind.True or JsonValueKind.False ? fc.GetBoolean() : null);
+                root.TryGetProperty("fromConfig", out var fc) && fc.ValueKind is JsonValueKind.True or JsonValueKind.False ? fc.GetBoolean() : null,
+                root.TryGetProperty("maxSessionsPerUser", out var m) && m.TryGetDouble(out var perUser) ? (int)perUser : null);
             return true;
         }
         catch (JsonException)

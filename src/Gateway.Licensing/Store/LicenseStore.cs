@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Globalization;
 using Gateway.Licensing.Identity;
 using Gateway.Licensing.Options;
 using Gateway.Licensing.Rules;
@@ -19,9 +21,15 @@ public sealed class LicenseStore
 
     private const int SweepBatch = 500;
 
+    // Tenants this process has seen in the registry (bounded): admission re-registers a tenant the
+    // registry lacks, once per tenant and process.
+    private const int MaxRegisteredTenants = 100_000;
+
     private readonly IConnectionMultiplexer _connection;
     private readonly IOptionsMonitor<LicensingOptions> _options;
     private readonly ISessionEndedListener[] _listeners;
+    private readonly ConcurrentDictionary<string, byte> _registered = new(StringComparer.Ordinal);
+    private int _registeredCount;
 
     public LicenseStore(
         IConnectionMultiplexer connection,
@@ -38,7 +46,13 @@ public sealed class LicenseStore
     private IDatabase Db => _connection.GetDatabase();
 
     /// <summary>Admits (or refreshes) the session of <paramref name="identity"/>.</summary>
-    public async Task<AdmissionResult> AdmitAsync(SessionIdentity identity, string? sessionId = null)
+    /// <param name="identity">The session's identity.</param>
+    /// <param name="sessionId">Its session id, when the caller has it already.</param>
+    /// <param name="origin">
+    /// Where this use comes from (a hash of client address and User-Agent; 0 = unknown): a live session
+    /// used from a second origin is reported as shared, once.
+    /// </param>
+    public async Task<AdmissionResult> AdmitAsync(SessionIdentity identity, string? sessionId = null, long origin = 0)
     {
         var options = _options.CurrentValue;
         sessionId ??= identity.ComputeSessionId();
@@ -51,6 +65,9 @@ public sealed class LicenseStore
             (long)options.ServiceSessionLifetime.TotalMilliseconds,
             options.AtCapacity == AtCapacityBehavior.Reject ? "1" : "0",
             options.AutoActivate ? "1" : "0",
+            OriginValue(origin),
+            options.MaxUsersPerTenant,
+            options.MaxSessionsPerUser,
         ]).ConfigureAwait(false);
 
         var outcome = (string?)reply[0] switch
@@ -60,9 +77,17 @@ public sealed class LicenseStore
             "seats_exhausted" => AdmissionOutcome.SeatsExhausted,
             "user_inactive" => AdmissionOutcome.UserInactive,
             "tenant_unlicensed" => AdmissionOutcome.TenantUnlicensed,
+            "user_sessions_exhausted" => AdmissionOutcome.UserSessionsExhausted,
             var other => throw new InvalidOperationException($"Unexpected admission outcome '{other}'."),
         };
-        var ended = Ended(identity.Tenant, reply, 6);
+        var ended = Ended(identity.Tenant, reply, 7);
+        if (outcome != AdmissionOutcome.TenantUnlicensed && !_registered.ContainsKey(identity.Tenant))
+        {
+            // A tenant with a plan that the registry lacks (its registry write was lost) is put back
+            // by its traffic. The decision stands whether or not this write gets through.
+            try { await EnsureRegisteredAsync(identity.Tenant).ConfigureAwait(false); }
+            catch (StoreUnavailableException) { }
+        }
         return new AdmissionResult
         {
             Outcome = outcome,
@@ -74,7 +99,77 @@ public sealed class LicenseStore
             YourSessions = SplitWords((string?)reply[5]),
             PreemptedSessionIds = ended.Where(e => e.Reason == EndReason.Preempted).Select(e => e.SessionId).ToArray(),
             Expired = CountExpired(ended),
+            Shared = (long)reply[6] == 1,
         };
+    }
+
+    /// <summary>
+    /// Reports a live session as shared (a replica saw it used from a second origin). Returns true when
+    /// this call reported it, false when it was reported before or is not live.
+    /// </summary>
+    public async Task<bool> ReportSharedAsync(string tenant, string sessionId)
+    {
+        var reply = await RunAsync(tenant, LicensingScripts.ReportShared, "gateway", [sessionId]).ConfigureAwait(false);
+        Ended(tenant, reply, 1);
+        return (long)reply[0] == 1;
+    }
+
+    /// <summary>
+    /// Hands a plan that came from configuration over to the management API (configuration no longer
+    /// names the tenant). Returns true when the plan was managed by configuration until now.
+    /// </summary>
+    public async Task<bool> ReleaseConfiguredPlanAsync(string tenant, string actor)
+    {
+        var reply = await RunAsync(tenant, LicensingScripts.ReleasePlan, actor, []).ConfigureAwait(false);
+        Ended(tenant, reply, 1);
+        return (long)reply[0] == 1;
+    }
+
+    /// <summary>Tenant ids whose plan is managed by configuration, of those in the registry.</summary>
+    public async Task<IReadOnlyList<string>> ListConfiguredTenantsAsync()
+    {
+        var tenants = await ListTenantsAsync().ConfigureAwait(false);
+        if (tenants.Count == 0) return [];
+        try
+        {
+            var db = Db;
+            var batch = db.CreateBatch();
+            var reads = tenants.Select(t => batch.HashGetAsync(TenantKeys.For(t)[TenantKeys.Plan], "managed")).ToArray();
+            batch.Execute();
+            var managed = await Task.WhenAll(reads).ConfigureAwait(false);
+            return tenants.Where((_, i) => managed[i] == "1").ToArray();
+        }
+        catch (Exception ex) when (IsUnavailable(ex))
+        {
+            throw new StoreUnavailableException("The licensing store did not answer.", ex);
+        }
+    }
+
+    private static RedisValue OriginValue(long origin) =>
+        origin == 0 ? RedisValue.EmptyString : origin.ToString("x16", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Puts the tenant in the registry (the one key outside the tenant's hash slot, so no script can
+    /// write it) unless this process saw it there already. Idempotent.
+    /// </summary>
+    private async Task EnsureRegisteredAsync(string tenant)
+    {
+        if (_registered.ContainsKey(tenant)) return;
+        try
+        {
+            await Db.SetAddAsync(TenantKeys.Registry, tenant).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsUnavailable(ex))
+        {
+            throw new StoreUnavailableException("The licensing store did not answer.", ex);
+        }
+        MarkRegistered(tenant);
+    }
+
+    private void MarkRegistered(string tenant)
+    {
+        if (Volatile.Read(ref _registeredCount) >= MaxRegisteredTenants) return;
+        if (_registered.TryAdd(tenant, 0)) Interlocked.Increment(ref _registeredCount);
     }
 
     /// <summary>Refreshes the sliding expiry of live sessions of one tenant in one round trip.</summary>
@@ -106,30 +201,45 @@ public sealed class LicenseStore
     public async Task<SweepResult> SweepAsync(string tenant)
     {
         var all = new List<string>();
-        int idle = 0, lifetime = 0;
+        int idle = 0, lifetime = 0, forgotten = 0;
         for (var round = 0; round < 100; round++)
         {
-            var reply = await RunAsync(tenant, LicensingScripts.Sweep, "sweep", [SweepBatch, UsageRetentionDays]).ConfigureAwait(false);
-            var ended = Ended(tenant, reply, 1);
+            var reply = await RunAsync(tenant, LicensingScripts.Sweep, "sweep",
+                [SweepBatch, UsageRetentionDays, (long)_options.CurrentValue.UserRetention.TotalMilliseconds]).ConfigureAwait(false);
+            forgotten += (int)(long)reply[1];
+            var ended = Ended(tenant, reply, 2);
             var expired = CountExpired(ended);
             idle += expired.Idle;
             lifetime += expired.Lifetime;
             all.AddRange(ended.Select(e => e.SessionId));
             if ((long)reply[0] == 0) break;
         }
-        return new SweepResult(all, new ExpiredSessions(idle, lifetime));
+        return new SweepResult(all, new ExpiredSessions(idle, lifetime)) { ForgottenUsers = forgotten };
     }
 
-    /// <summary>Creates or changes a tenant's plan and re-establishes sessions &lt;= cap.</summary>
+    /// <summary>
+    /// Creates or changes a tenant's plan and re-establishes sessions &lt;= cap. The tenant is put in the
+    /// registry first, so a plan never exists without its tenant in the registry (swept, on the gauges);
+    /// when the plan script then fails, an entry without a plan is left, which sweeps and gauges skip.
+    /// </summary>
     public async Task<PlanChangeResult> SetPlanAsync(string tenant, TenantPlan plan, bool fromConfiguration, string actor)
     {
-        var reply = await RunAsync(tenant, LicensingScripts.SetPlan, actor,
-        [
+        if (_registered.TryRemove(tenant, out _)) Interlocked.Decrement(ref _registeredCount);
+        await EnsureRegisteredAsync(tenant).ConfigureAwait(false);
+        var args = new List<RedisValue>
+        {
             plan.Model.ToString(),
             plan.SeatLimit,
             fromConfiguration ? "1" : "0",
             string.Join('\t', plan.ReservedUsers.Distinct(StringComparer.Ordinal)),
-        ]).ConfigureAwait(false);
+            _options.CurrentValue.MaxSessionsPerUser,
+        };
+        foreach (var (field, value) in plan.OptionalFields())
+        {
+            args.Add(field);
+            args.Add(value);
+        }
+        var reply = await RunAsync(tenant, LicensingScripts.SetPlan, actor, [.. args]).ConfigureAwait(false);
         var status = (string?)reply[0] switch
         {
             "created" => PlanChangeStatus.Created,
@@ -139,17 +249,13 @@ public sealed class LicenseStore
             var other => throw new InvalidOperationException($"Unexpected plan status '{other}'."),
         };
         var ended = Ended(tenant, reply, 2);
-        if (status is PlanChangeStatus.Created or PlanChangeStatus.Updated)
-        {
-            await Db.SetAddAsync(TenantKeys.Registry, tenant).ConfigureAwait(false);
-        }
         return new PlanChangeResult(status, ended.Select(e => e.SessionId).ToArray(), (int)(long)reply[1]);
     }
 
     /// <summary>Activates or deactivates one user.</summary>
     public async Task<ActivationResult> SetUserActiveAsync(string tenant, string user, bool active, string actor)
     {
-        var reply = await RunAsync(tenant, LicensingScripts.SetUser, actor, [user, active ? "1" : "0"]).ConfigureAwait(false);
+        var reply = await RunAsync(tenant, LicensingScripts.SetUser, actor, [user, active ? "1" : "0", _options.CurrentValue.MaxUsersPerTenant]).ConfigureAwait(false);
         var ended = Ended(tenant, reply, 2);
         return new ActivationResult(ParseActivation((string?)reply[0]), (long)reply[1] == 1, ended.Select(e => e.SessionId).ToArray());
     }
@@ -160,12 +266,13 @@ public sealed class LicenseStore
     /// </summary>
     public async Task<SwapResult> SwapUsersAsync(string tenant, string deactivate, string activate, string actor)
     {
-        var reply = await RunAsync(tenant, LicensingScripts.SwapUsers, actor, [deactivate, activate]).ConfigureAwait(false);
+        var reply = await RunAsync(tenant, LicensingScripts.SwapUsers, actor, [deactivate, activate, _options.CurrentValue.MaxUsersPerTenant]).ConfigureAwait(false);
         var ended = Ended(tenant, reply, 4);
         var status = (string?)reply[0] switch
         {
             "ok" => ActivationStatus.Updated,
             "seat_limit_reached" => ActivationStatus.SeatLimitReached,
+            "user_limit_reached" => ActivationStatus.UserLimitReached,
             "tenant_unlicensed" => ActivationStatus.TenantUnlicensed,
             var other => throw new InvalidOperationException($"Unexpected swap status '{other}'."),
         };
@@ -175,17 +282,19 @@ public sealed class LicenseStore
     /// <summary>Applies a list of activation changes, all or nothing. User ids must be distinct.</summary>
     public async Task<BulkActivationResult> SetUsersActiveAsync(string tenant, IReadOnlyList<(string User, bool Active)> changes, string actor)
     {
-        var args = new RedisValue[changes.Count * 2];
+        var args = new RedisValue[1 + changes.Count * 2];
+        args[0] = _options.CurrentValue.MaxUsersPerTenant;
         for (var i = 0; i < changes.Count; i++)
         {
-            args[2 * i] = changes[i].User;
-            args[2 * i + 1] = changes[i].Active ? "1" : "0";
+            args[1 + 2 * i] = changes[i].User;
+            args[2 + 2 * i] = changes[i].Active ? "1" : "0";
         }
         var reply = await RunAsync(tenant, LicensingScripts.SetUsers, actor, args).ConfigureAwait(false);
         var status = (string?)reply[0] switch
         {
             "ok" => ActivationStatus.Updated,
             "seat_limit_reached" => ActivationStatus.SeatLimitReached,
+            "user_limit_reached" => ActivationStatus.UserLimitReached,
             "tenant_unlicensed" => ActivationStatus.TenantUnlicensed,
             var other => throw new InvalidOperationException($"Unexpected bulk status '{other}'."),
         };
@@ -204,7 +313,7 @@ public sealed class LicenseStore
         try
         {
             var batch = db.CreateBatch();
-            var planTask = batch.HashGetAsync(keys[TenantKeys.Plan], ["model", "seatLimit", "managed"]);
+            var planTask = batch.HashGetAsync(keys[TenantKeys.Plan], ["model", "seatLimit", "managed", "maxSessionsPerUser"]);
             var activeTask = batch.SetLengthAsync(keys[TenantKeys.Active]);
             var sessionsTask = batch.HashLengthAsync(keys[TenantKeys.Sessions]);
             var reservedTask = batch.SetMembersAsync(keys[TenantKeys.Reserved]);
@@ -219,7 +328,10 @@ public sealed class LicenseStore
                 (int)await activeTask.ConfigureAwait(false),
                 (int)await sessionsTask.ConfigureAwait(false),
                 reserved,
-                plan[2] == "1");
+                plan[2] == "1")
+            {
+                MaxSessionsPerUser = plan[3].IsNull ? null : (int)plan[3],
+            };
         }
         catch (Exception ex) when (IsUnavailable(ex))
         {
@@ -311,6 +423,7 @@ public sealed class LicenseStore
         "updated" => ActivationStatus.Updated,
         "unchanged" => ActivationStatus.Unchanged,
         "seat_limit_reached" => ActivationStatus.SeatLimitReached,
+        "user_limit_reached" => ActivationStatus.UserLimitReached,
         "tenant_unlicensed" => ActivationStatus.TenantUnlicensed,
         _ => throw new InvalidOperationException($"Unexpected activation status '{status}'."),
     };

@@ -16,6 +16,8 @@ internal static class LicensingScripts
     public static readonly StoreScript SetUser = Load("set_user");
     public static readonly StoreScript SetUsers = Load("set_users");
     public static readonly StoreScript SwapUsers = Load("swap_users");
+    public static readonly StoreScript ReportShared = Load("report_shared");
+    public static readonly StoreScript ReleasePlan = Load("release_plan");
 
     // Read-only scripts of the management API (LicenseQueries): they never write a key.
     public static readonly StoreScript ReadUsers = Load("read_users");

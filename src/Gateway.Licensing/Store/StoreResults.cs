@@ -7,7 +7,11 @@ namespace Gateway.Licensing.Store;
 public sealed record TouchResult(IReadOnlyList<string> MissingSessionIds, Sessions.ExpiredSessions Expired);
 
 /// <summary>Answer of a sweep: how many expired sessions it ended and which.</summary>
-public sealed record SweepResult(IReadOnlyList<string> EndedSessionIds, Sessions.ExpiredSessions Expired);
+public sealed record SweepResult(IReadOnlyList<string> EndedSessionIds, Sessions.ExpiredSessions Expired)
+{
+    /// <summary>Users who were never active and whose retention had passed, forgotten by this sweep.</summary>
+    public int ForgottenUsers { get; init; }
+}
 
 /// <summary>A tenant's plan and live counts, as the store holds them now.</summary>
 public sealed record TenantSnapshot(
@@ -17,7 +21,11 @@ public sealed record TenantSnapshot(
     int ActiveUsers,
     int ActiveSessions,
     IReadOnlyList<string> ReservedUsers,
-    bool ManagedByConfig);
+    bool ManagedByConfig)
+{
+    /// <summary>The plan's own per-user session limit; null when the plan follows the gateway's default.</summary>
+    public int? MaxSessionsPerUser { get; init; }
+}
 
 public enum PlanChangeStatus
 {
@@ -39,6 +47,8 @@ public enum ActivationStatus
     Unchanged,
     SeatLimitReached,
     TenantUnlicensed,
+    /// <summary>The tenant already holds <c>Licensing:MaxUsersPerTenant</c> users; nothing changed.</summary>
+    UserLimitReached,
 }
 
 /// <summary>Answer of an activation change; <see cref="EndedSessionIds"/> ended because of it.</summary>

@@ -22,6 +22,7 @@ public sealed class LicensingMetrics : ISessionEndedListener
     private readonly Histogram<double> _admissionDuration;
     private readonly Counter<long> _storeErrors;
     private readonly Counter<long> _failOpen;
+    private readonly Counter<long> _shared;
 
     public LicensingMetrics(IMeterFactory meterFactory)
     {
@@ -37,6 +38,8 @@ public sealed class LicensingMetrics : ISessionEndedListener
             "Store calls that failed because the store was unreachable or too slow.");
         _failOpen = meter.CreateCounter<long>("licensing.session.fail_open", "{request}",
             "Requests forwarded unchecked because the store was unavailable and StoreUnavailable=FailOpen.");
+        _shared = meter.CreateCounter<long>("licensing.session.shared", "{session}",
+            "Sessions used from a second client address or User-Agent while live; each session counted once.");
     }
 
     public void Admission(AdmissionOutcome outcome, ClientKind kind) =>
@@ -50,6 +53,9 @@ public sealed class LicensingMetrics : ISessionEndedListener
     public void StoreError() => _storeErrors.Add(1);
 
     public void FailOpen() => _failOpen.Add(1);
+
+    public void SessionShared(ClientKind kind) =>
+        _shared.Add(1, new KeyValuePair<string, object?>("licensing.client.kind", kind.ToName()));
 
     public void OnSessionsEnded(IReadOnlyList<EndedSession> ended)
     {

@@ -15,6 +15,9 @@ namespace Gateway.Identity;
 internal sealed class IdentityResolver(IOptionsMonitor<LicensingOptions> options)
 {
     public const string ClientKindHeader = "X-Client-Kind";
+
+    /// <summary>The OpenID Connect authorized party: the client a token was issued to, when it has no client-id claim.</summary>
+    private const string AuthorizedPartyClaim = "azp";
     private const string BrowserUserAgentPrefix = "Mozilla/";
 
     private IdentitySettings? _settings;
@@ -79,7 +82,9 @@ internal sealed class IdentityResolver(IOptionsMonitor<LicensingOptions> options
                             // An enforced request would be given a new device here, so a browser
                             // without the cookie has no session yet: nothing later in the list applies.
                             if (!mintDeviceCookie) return IdentityResolution.Incomplete("This browser has no device cookie yet, so no session.");
-                            device = DeviceCookie.Mint();
+                            // Derived, not random: the parallel first requests of one browser (which may
+                            // reach different replicas) get one device, one session and one cookie value.
+                            device = DeviceCookie.Derive(caller.Tenant, caller.User, context.Request.Headers.UserAgent.ToString(), context.Connection.RemoteIpAddress);
                             DeviceCookie.SetOnResponse(context, device);
                         }
                     }
@@ -147,7 +152,10 @@ internal sealed class IdentityResolver(IOptionsMonitor<LicensingOptions> options
         public string Tenant { get; private init; } = "";
         public string User { get; private init; } = "";
 
-        /// <summary>A token without the user claim is a service identity: its client id is the user.</summary>
+        /// <summary>
+        /// A service identity: a token without the user claim (its client id is the user), or whose user
+        /// claim equals its client id (RFC 9068 client-credentials tokens carry <c>sub</c> = the client id).
+        /// </summary>
         public bool IsService { get; private init; }
 
         /// <summary>Per device source (by index): what its claim holds; unused for other kinds of source.</summary>
@@ -176,6 +184,7 @@ internal sealed class IdentityResolver(IOptionsMonitor<LicensingOptions> options
             {
                 case ClaimRead.Found when IdentityRules.IsValidId(userClaim):
                     user = userClaim;
+                    service = IsOwnClient(principal, settings, userClaim);
                     break;
                 case ClaimRead.Found:
                 case ClaimRead.Ambiguous:
@@ -221,6 +230,14 @@ internal sealed class IdentityResolver(IOptionsMonitor<LicensingOptions> options
         }
 
         private static Caller Refused(IdentitySettings settings, IdentityResolution refusal) => new(settings) { Refusal = refusal };
+
+        /// <summary>Whether the token's client id (the client-id claim, else <c>azp</c>) equals its user.</summary>
+        private static bool IsOwnClient(ClaimsPrincipal principal, IdentitySettings settings, string user)
+        {
+            var read = ReadClaim(principal, settings.ClientIdClaim, out var clientId);
+            if (read == ClaimRead.Missing) read = ReadClaim(principal, AuthorizedPartyClaim, out clientId);
+            return read == ClaimRead.Found && string.Equals(clientId, user, StringComparison.Ordinal);
+        }
 
         private sealed record LastSession(ClientKind Kind, string Device, string SessionId);
     }

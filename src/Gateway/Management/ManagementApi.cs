@@ -65,7 +65,7 @@ public static class ManagementApi
         tenants.MapPut("", PutTenantAsync)
             .WithName("PutTenant")
             .WithSummary("Create or change a tenant's plan")
-            .WithDescription("Operator only. Answers 201 when it created the tenant, else 200. Sessions above the new cap end at once (reason revoked): sessions of users who may no longer hold one first, then borrowed ones, then the least recently used.")
+            .WithDescription("Operator only. Answers 201 when it created the tenant, else 200. Sessions above the new cap end at once (reason revoked): sessions of users who may no longer hold one first, then borrowed ones, then the least recently used, a reserved user's own session only when nothing else is left. A user's sessions above the per-user limit end too (least recently used first). Without maxSessionsPerUser the tenant follows Licensing:MaxSessionsPerUser.")
             .JsonBody<PlanRequest>()
             .ProblemCodes(StatusCodes.Status400BadRequest, ManagementProblemCodes.InvalidRequest)
             .ProblemCodes(StatusCodes.Status409Conflict, ManagementProblemCodes.SeatLimitBelowActiveUsers, ManagementProblemCodes.PlanManagedByConfig);
@@ -82,7 +82,7 @@ public static class ManagementApi
             .WithDescription($"Admin of the tenant or operator. For bootstrapping a tenant from the ERP's user list: either every change applies or none (409 when the result would exceed the seat limit). Each user at most once; at most {MaxBulkUsers} users.")
             .JsonBody<BulkActivationRequest>()
             .ProblemCodes(StatusCodes.Status400BadRequest, ManagementProblemCodes.InvalidRequest)
-            .ProblemCodes(StatusCodes.Status409Conflict, ManagementProblemCodes.SeatLimitReached);
+            .ProblemCodes(StatusCodes.Status409Conflict, ManagementProblemCodes.SeatLimitReached, ManagementProblemCodes.UserLimitReached);
 
         tenants.MapPost("/users/swap", SwapUsersAsync)
             .WithName("SwapUsers")
@@ -90,7 +90,7 @@ public static class ManagementApi
             .WithDescription("Admin of the tenant or operator. No window in which a third party can take the freed seat. The deactivated user's sessions end at once.")
             .JsonBody<SwapRequest>()
             .ProblemCodes(StatusCodes.Status400BadRequest, ManagementProblemCodes.InvalidRequest)
-            .ProblemCodes(StatusCodes.Status409Conflict, ManagementProblemCodes.SeatLimitReached);
+            .ProblemCodes(StatusCodes.Status409Conflict, ManagementProblemCodes.SeatLimitReached, ManagementProblemCodes.UserLimitReached);
 
         tenants.MapPut("/users/{userId}", PutUserAsync)
             .WithName("SetUserActive")
@@ -98,7 +98,7 @@ public static class ManagementApi
             .WithDescription("Admin of the tenant or operator. Answers 201 when it created the user record, else 200. Deactivating ends the user's sessions at once. Percent-encode the user id (a '/' as %2F).")
             .JsonBody<UserActivationRequest>()
             .ProblemCodes(StatusCodes.Status400BadRequest, ManagementProblemCodes.InvalidRequest)
-            .ProblemCodes(StatusCodes.Status409Conflict, ManagementProblemCodes.SeatLimitReached);
+            .ProblemCodes(StatusCodes.Status409Conflict, ManagementProblemCodes.SeatLimitReached, ManagementProblemCodes.UserLimitReached);
 
         tenants.MapGet("/sessions", ListSessionsAsync)
             .WithName("ListSessions")
@@ -116,7 +116,7 @@ public static class ManagementApi
         tenants.MapGet("/audit", ListAuditAsync)
             .WithName("ListAudit")
             .WithSummary("Read the tenant's audit trail, newest first")
-            .WithDescription("Admin of the tenant or operator. Admin changes and session starts, ends and preemptions, timed by the store clock. The trail is capped (Licensing:AuditCapacity entries per tenant).")
+            .WithDescription("Admin of the tenant or operator. Admin changes and session activity (starts, ends, preemptions, sharing, first sightings), merged newest first and timed by the store clock. Each of the two is capped on its own (Licensing:AuditCapacity entries each per tenant), so session churn never evicts admin changes.")
             .ProblemCodes(StatusCodes.Status400BadRequest, ManagementProblemCodes.InvalidRequest);
 
         tenants.MapGet("/usage", GetUsageAsync)
@@ -169,9 +169,12 @@ public static class ManagementApi
         if (CheckUserIds(reserved, "reservedUsers") is { } bad) return bad;
         if (reserved.Count > body.SeatLimit)
             return Problems.Invalid("reservedUsers must not name more users than seatLimit.");
+        if (body.MaxSessionsPerUser is < 0 or > TenantPlan.MaxSeatLimit)
+            return Problems.Invalid($"maxSessionsPerUser must be between 0 (no limit) and {TenantPlan.MaxSeatLimit}.");
 
         var caller = Caller(context, options);
-        var result = await store.SetPlanAsync(tenant, new TenantPlan(model, body.SeatLimit, reserved), fromConfiguration: false, caller.ActorFor(tenant)).ConfigureAwait(false);
+        var plan = new TenantPlan(model, body.SeatLimit, reserved) { MaxSessionsPerUser = body.MaxSessionsPerUser };
+        var result = await store.SetPlanAsync(tenant, plan, fromConfiguration: false, caller.ActorFor(tenant)).ConfigureAwait(false);
         switch (result.Status)
         {
             case PlanChangeStatus.ManagedByConfig:
@@ -241,6 +244,8 @@ public static class ManagementApi
                 return Problems.TenantNotFound(tenant);
             case ActivationStatus.SeatLimitReached:
                 return Problems.SeatLimitReached(await SeatLimitAsync(store, tenant).ConfigureAwait(false));
+            case ActivationStatus.UserLimitReached:
+                return Problems.UserLimitReached(options.CurrentValue.MaxUsersPerTenant);
             case ActivationStatus.Created:
                 return TypedResults.Created(Location(context), new UserStateResponse(user, result.Active));
             default:
@@ -275,6 +280,7 @@ public static class ManagementApi
             ActivationStatus.SeatLimitReached => Problems.Create(StatusCodes.Status409Conflict, ManagementProblemCodes.SeatLimitReached, "Seat limit reached",
                 "Nothing was changed: the list would leave more users active than the plan's seat limit.",
                 new Dictionary<string, object?> { ["activeUsers"] = result.ActiveUsers, ["seatLimit"] = await SeatLimitAsync(store, tenant).ConfigureAwait(false) }),
+            ActivationStatus.UserLimitReached => Problems.UserLimitReached(options.CurrentValue.MaxUsersPerTenant),
             _ => TypedResults.Ok(new BulkActivationResponse(result.ActiveUsers, changes.Select(c => new UserStateResponse(c.User, c.Active)).ToArray())),
         };
     }
@@ -294,6 +300,7 @@ public static class ManagementApi
         {
             ActivationStatus.TenantUnlicensed => Problems.TenantNotFound(tenant),
             ActivationStatus.SeatLimitReached => Problems.SeatLimitReached(await SeatLimitAsync(store, tenant).ConfigureAwait(false)),
+            ActivationStatus.UserLimitReached => Problems.UserLimitReached(options.CurrentValue.MaxUsersPerTenant),
             _ => TypedResults.Ok(new SwapResponse(
                 new UserStateResponse(body.Deactivate, result.DeactivatedUserActive),
                 new UserStateResponse(body.Activate, result.ActivatedUserActive))),
@@ -566,7 +573,8 @@ public static class ManagementApi
         (await store.GetTenantAsync(tenant).ConfigureAwait(false))?.SeatLimit ?? 0;
 
     private static TenantResponse ToResponse(TenantSnapshot s, LicensingOptions options) =>
-        new(s.Tenant, s.Model, s.SeatLimit, s.ActiveUsers, s.ActiveSessions, s.ReservedUsers, (int)Math.Ceiling(options.IdleTimeout.TotalSeconds));
+        new(s.Tenant, s.Model, s.SeatLimit, s.ActiveUsers, s.ActiveSessions, s.ReservedUsers, (int)Math.Ceiling(options.IdleTimeout.TotalSeconds),
+            s.MaxSessionsPerUser ?? options.MaxSessionsPerUser);
 
     /// <summary>No answer of the API is cached; a store outage is a 503 problem with Retry-After.</summary>
     private static async ValueTask<object?> ManagementFilter(EndpointFilterInvocationContext context, EndpointFilterDelegate next)

@@ -14,6 +14,7 @@ public static class ManagementProblemCodes
     public const string TenantNotFound = "tenant-not-found";
     public const string SessionNotFound = "session-not-found";
     public const string SeatLimitReached = "seat-limit-reached";
+    public const string UserLimitReached = "user-limit-reached";
     public const string SeatLimitBelowActiveUsers = "seat-limit-below-active-users";
     public const string PlanManagedByConfig = "plan-managed-by-config";
     public const string StoreUnavailable = "store-unavailable";
@@ -55,6 +56,11 @@ internal static class Problems
         Create(StatusCodes.Status409Conflict, ManagementProblemCodes.SeatLimitReached, "Seat limit reached",
             $"All {seatLimit} seats are taken by active users; deactivate one first or swap.",
             new Dictionary<string, object?> { ["seatLimit"] = seatLimit });
+
+    public static ProblemHttpResult UserLimitReached(int maxUsers) =>
+        Create(StatusCodes.Status409Conflict, ManagementProblemCodes.UserLimitReached, "User limit reached",
+            $"The tenant already has {maxUsers} registered users, the most one tenant may have (Licensing:MaxUsersPerTenant); nothing was changed.",
+            new Dictionary<string, object?> { ["maxUsers"] = maxUsers });
 
     public static ProblemHttpResult IdentityIncomplete() =>
         Create(StatusCodes.Status403Forbidden, ManagementProblemCodes.IdentityIncomplete, "Identity incomplete", "The token does not name a tenant and a user.");

@@ -41,6 +41,21 @@ internal static class LicensingProblems
             }, result);
     }
 
+    /// <summary>
+    /// The user holds the per-user limit of sessions. No Retry-After: waiting does not help, ending one of
+    /// the user's own sessions (<c>yourSessions</c>) does.
+    /// </summary>
+    public static Task UserSessionsExhausted(HttpContext context, AdmissionResult result) =>
+        ProblemResponse.WriteAsync(context, StatusCodes.Status429TooManyRequests, ProblemCodes.UserSessionsExhausted,
+            "User sessions exhausted",
+            "You hold as many sessions as one user may. End one of your sessions (yourSessions) to open another.",
+            static (json, r) =>
+            {
+                json.WriteStartArray("yourSessions");
+                foreach (var id in r.YourSessions) json.WriteStringValue(id);
+                json.WriteEndArray();
+            }, result);
+
     public static Task StoreUnavailable(HttpContext context)
     {
         context.Response.Headers.RetryAfter = StoreRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);

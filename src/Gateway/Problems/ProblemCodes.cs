@@ -8,6 +8,7 @@ internal static class ProblemCodes
     public const string TenantUnlicensed = "tenant-unlicensed";
     public const string UserInactive = "user-inactive";
     public const string SeatsExhausted = "seats-exhausted";
+    public const string UserSessionsExhausted = "user-sessions-exhausted";
     public const string StoreUnavailable = "store-unavailable";
     public const string NotFound = "not-found";
 

@@ -79,7 +79,7 @@ internal sealed partial class SeatLicensingMiddleware(
         }
 
         var identity = resolution.Identity;
-        var admission = admitter.AdmitAsync(identity, resolution.SessionId);
+        var admission = admitter.AdmitAsync(identity, resolution.SessionId, ClientOrigin.Of(context));
         return admission.IsCompletedSuccessfully
             ? OnDecided(context, identity.Tenant, admission.Result)
             : AwaitAdmissionAsync(context, identity.Tenant, admission);
@@ -104,6 +104,8 @@ internal sealed partial class SeatLicensingMiddleware(
             AdmissionOutcome.TenantUnlicensed => LicensingProblems.TenantUnlicensed(context),
             AdmissionOutcome.UserInactive => LicensingProblems.UserInactive(context),
             AdmissionOutcome.SeatsExhausted => LicensingProblems.SeatsExhausted(context,
+                decision.StoreResult ?? new AdmissionResult { Outcome = decision.Outcome, SessionId = decision.SessionId }),
+            AdmissionOutcome.UserSessionsExhausted => LicensingProblems.UserSessionsExhausted(context,
                 decision.StoreResult ?? new AdmissionResult { Outcome = decision.Outcome, SessionId = decision.SessionId }),
             _ => LicensingProblems.StoreUnavailable(context),
         };

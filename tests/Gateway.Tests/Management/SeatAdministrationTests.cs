@@ -35,7 +35,7 @@ public sealed class SeatAdministrationTests(ManagementFixture fixture)
         await fixture.AdmitAsync(tenant, "alice");
         var json = await Host.JsonAsync(HttpMethod.Get, $"tenants/{tenant}", AdminOf(tenant));
         Assert.Equal(
-            ["tenant", "model", "seatLimit", "activeUsers", "activeSessions", "reservedUsers", "idleTimeoutSeconds"],
+            ["tenant", "model", "seatLimit", "activeUsers", "activeSessions", "reservedUsers", "idleTimeoutSeconds", "maxSessionsPerUser"],
             json.EnumerateObject().Select(p => p.Name).ToArray());
         Assert.Equal(tenant, json.GetProperty("tenant").GetString());
         Assert.Equal("RegisteredUsers", json.GetProperty("model").GetString());
