@@ -20,6 +20,9 @@ public sealed class LicensingOptionsValidatorTests
         var o = new LicensingOptions();
         Assert.Equal(TimeSpan.FromMinutes(1), o.EffectiveTouchInterval);
         Assert.Equal(LicensingOptions.DefaultDeviceSources, o.EffectiveDeviceSources);
+        Assert.Equal(0, o.MaxSessionsPerUser);
+        Assert.Equal(100_000, o.MaxUsersPerTenant);
+        Assert.Equal(TimeSpan.FromDays(30), o.UserRetention);
     }
 
     [Theory]
@@ -32,6 +35,10 @@ public sealed class LicensingOptionsValidatorTests
     [InlineData("Licensing:Tenants:acme:ReservedUsers")]
     [InlineData("Licensing:DefaultTenant")]
     [InlineData("Licensing:ManagementPort")]
+    [InlineData("Licensing:MaxSessionsPerUser")]
+    [InlineData("Licensing:MaxUsersPerTenant")]
+    [InlineData("Licensing:UserRetention")]
+    [InlineData("Licensing:Tenants:acme:MaxSessionsPerUser")]
     public void Each_bad_value_is_named_by_its_key(string key)
     {
         var message = Fails(o =>
@@ -47,6 +54,10 @@ public sealed class LicensingOptionsValidatorTests
                 case "Licensing:Tenants:acme:ReservedUsers": o.Tenants["acme"] = new() { Model = LicenseModel.ConcurrentSessions, SeatLimit = 1, ReservedUsers = ["a", "b"] }; break;
                 case "Licensing:DefaultTenant": o.DefaultTenant = "no{tags}"; break;
                 case "Licensing:ManagementPort": o.ManagementPort = 70000; break;
+                case "Licensing:MaxSessionsPerUser": o.MaxSessionsPerUser = -1; break;
+                case "Licensing:MaxUsersPerTenant": o.MaxUsersPerTenant = 0; break;
+                case "Licensing:UserRetention": o.UserRetention = TimeSpan.Zero; break;
+                case "Licensing:Tenants:acme:MaxSessionsPerUser": o.Tenants["acme"] = new() { Model = LicenseModel.ConcurrentSessions, SeatLimit = 5, MaxSessionsPerUser = -3 }; break;
             }
         });
         Assert.NotNull(message);

@@ -373,6 +373,156 @@ public abstract class LicenseStoreContractTests
     }
 
     [Fact]
+    public async Task A_user_at_the_per_user_limit_is_refused_with_their_sessions_and_the_plans_value_wins_over_the_default()
+    {
+        Options.MaxSessionsPerUser = 2;
+        await Plan(LicenseModel.ConcurrentSessions, 10);
+        var d1 = await Admit("greedy", "d1");
+        var d2 = await Admit("greedy", "d2");
+        var d3 = await Admit("greedy", "d3");
+        Assert.Equal(AdmissionOutcome.UserSessionsExhausted, d3.Outcome);
+        Assert.Equal(new[] { d1.SessionId, d2.SessionId }.Order(), d3.YourSessions.Order());
+        Assert.Equal(TimeSpan.Zero, d3.RetryAfter);
+        await Task.Delay(5);
+        Assert.False((await Admit("greedy", "d1")).Created);        // its own sessions keep working
+        Assert.True((await Admit("other")).Created);               // a user without a session is never stopped by it
+
+        // The plan's own value wins, 0 included (no limit for this tenant).
+        await Store.SetPlanAsync(_tenant, new TenantPlan(LicenseModel.ConcurrentSessions, 10, []) { MaxSessionsPerUser = 0 }, false, "op");
+        Assert.Equal(0, (await Store.GetTenantAsync(_tenant))!.MaxSessionsPerUser);
+        await Task.Delay(5);
+        Assert.True((await Admit("greedy", "d3")).IsAdmitted);
+        await Task.Delay(5);
+        Assert.True((await Admit("greedy", "d4")).IsAdmitted);
+
+        // Lowering the plan's value ends each user's least recently used sessions above it.
+        var change = await Store.SetPlanAsync(_tenant, new TenantPlan(LicenseModel.ConcurrentSessions, 10, []) { MaxSessionsPerUser = 3 }, false, "op");
+        Assert.Equal([d2.SessionId], change.EndedSessionIds);
+        Assert.Equal([EndReason.Revoked], _listener.Reasons(d2.SessionId));
+        Assert.Equal(AdmissionOutcome.UserSessionsExhausted, (await Admit("greedy", "d5")).Outcome);
+
+        // Without the field the plan follows the default again.
+        await Store.SetPlanAsync(_tenant, new TenantPlan(LicenseModel.ConcurrentSessions, 10, []), false, "op");
+        Assert.Null((await Store.GetTenantAsync(_tenant))!.MaxSessionsPerUser);
+    }
+
+    [Fact]
+    public async Task Registered_users_per_user_limit_applies_after_the_activity_check()
+    {
+        Options.MaxSessionsPerUser = 1;
+        await Plan(LicenseModel.RegisteredUsers, 5, "alice");
+        Assert.Equal(AdmissionOutcome.UserInactive, (await Admit("nobody", "d1")).Outcome);
+        Assert.True((await Admit("alice", "d1")).IsAdmitted);
+        var second = await Admit("alice", "d2");
+        Assert.Equal(AdmissionOutcome.UserSessionsExhausted, second.Outcome);
+        Assert.Single(second.YourSessions);
+    }
+
+    [Fact]
+    public async Task The_user_quota_bounds_registrations_by_sighting_activation_bulk_change_and_swap()
+    {
+        Options.MaxUsersPerTenant = 3;
+        await Plan(LicenseModel.RegisteredUsers, 10, "a1");
+        Assert.Equal(AdmissionOutcome.UserInactive, (await Admit("seen1")).Outcome);
+        Assert.Equal(AdmissionOutcome.UserInactive, (await Admit("seen2")).Outcome);
+        // The tenant is full: a first sighting registers nobody and gets what an unregistered user gets.
+        Assert.Equal(AdmissionOutcome.UserInactive, (await Admit("seen3")).Outcome);
+        var db = Connection.GetDatabase();
+        var keys = TenantKeys.For(_tenant);
+        Assert.Equal(3, await db.SortedSetLengthAsync(keys[TenantKeys.Users]));
+        Assert.Null(await db.SortedSetScoreAsync(keys[TenantKeys.Users], "seen3"));
+        Assert.False(await db.HashExistsAsync(keys[TenantKeys.Seen], "seen3"));
+
+        Assert.Equal(ActivationStatus.UserLimitReached, (await Store.SetUserActiveAsync(_tenant, "new", true, "admin")).Status);
+        Assert.Equal(ActivationStatus.UserLimitReached, (await Store.SetUserActiveAsync(_tenant, "new", false, "admin")).Status);
+        Assert.Equal(ActivationStatus.UserLimitReached, (await Store.SetUsersActiveAsync(_tenant, [("seen1", true), ("new", true)], "admin")).Status);
+        Assert.Equal(ActivationStatus.UserLimitReached, (await Store.SwapUsersAsync(_tenant, "a1", "new", "admin")).Status);
+        Assert.Equal(3, await db.SortedSetLengthAsync(keys[TenantKeys.Users]));
+        Assert.Equal(1, (await Store.GetTenantAsync(_tenant))!.ActiveUsers);
+        // Known users still change state.
+        Assert.Equal(ActivationStatus.Updated, (await Store.SetUserActiveAsync(_tenant, "seen1", true, "admin")).Status);
+        Assert.Equal(ActivationStatus.Updated, (await Store.SwapUsersAsync(_tenant, "seen1", "seen2", "admin")).Status);
+
+        // Under ConcurrentSessions an unregistered user connects like anyone, and leaves nothing behind.
+        await Store.SetPlanAsync(_tenant, new TenantPlan(LicenseModel.ConcurrentSessions, 10, []), false, "op");
+        var guest = await Admit("guest");
+        Assert.True(guest.IsAdmitted);
+        Assert.Null(await db.SortedSetScoreAsync(keys[TenantKeys.Users], "guest"));
+        await Store.TouchAsync(_tenant, [guest.SessionId]);
+        await Store.EndSessionAsync(_tenant, guest.SessionId, EndReason.Logout, "guest");
+        Assert.False(await db.HashExistsAsync(keys[TenantKeys.Seen], "guest"));
+    }
+
+    [Fact]
+    public async Task The_sweep_forgets_users_who_were_never_active_after_the_retention_and_keeps_the_others()
+    {
+        Options.UserRetention = TimeSpan.FromSeconds(1);
+        await Plan(LicenseModel.ConcurrentSessions, 10);
+        await Store.SetUserActiveAsync(_tenant, "admin-made", false, "admin");     // registered inactive by an admin
+        await Store.SetUserActiveAsync(_tenant, "was-active", true, "admin");
+        await Store.SetUserActiveAsync(_tenant, "was-active", false, "admin");
+        await Store.SetUserActiveAsync(_tenant, "active", true, "admin");
+        await Admit("passer-by");
+        var holder = await Admit("holder");
+        await Store.EndSessionAsync(_tenant, (await Admit("passer-by")).SessionId, EndReason.Logout, "passer-by");
+
+        await Task.Delay(1300);
+        await Store.TouchAsync(_tenant, [holder.SessionId]);   // still in use, without a new sighting
+        var swept = await Store.SweepAsync(_tenant);
+
+        Assert.Equal(2, swept.ForgottenUsers);
+        var users = (await new LicenseQueries(Connection, _options).ListUsersAsync(_tenant, null, null, 100)).Users.Select(u => u.UserId);
+        Assert.Equal(new[] { "active", "holder", "was-active" }, users);
+        Assert.False(await Connection.GetDatabase().HashExistsAsync(TenantKeys.For(_tenant)[TenantKeys.Seen], "passer-by"));
+
+        // A forgotten user seen again is registered again, as a newcomer.
+        Assert.True((await Admit("passer-by")).Created);
+        Assert.NotNull(await Connection.GetDatabase().SortedSetScoreAsync(TenantKeys.For(_tenant)[TenantKeys.Users], "passer-by"));
+    }
+
+    [Fact]
+    public async Task A_session_used_from_a_second_origin_is_reported_shared_once_and_never_refused()
+    {
+        await Plan(LicenseModel.ConcurrentSessions, 5);
+        var first = await Store.AdmitAsync(Id("alice"), origin: 11);
+        Assert.False(first.Shared);
+        Assert.False((await Store.AdmitAsync(Id("alice"), origin: 11)).Shared);
+        var second = await Store.AdmitAsync(Id("alice"), origin: 22);
+        Assert.Equal(AdmissionOutcome.Admitted, second.Outcome);
+        Assert.True(second.Shared);
+        Assert.False((await Store.AdmitAsync(Id("alice"), origin: 33)).Shared);
+        Assert.False(await Store.ReportSharedAsync(_tenant, first.SessionId));
+
+        // A replica that saw two origins of a cached session reports it; once.
+        var bob = await Store.AdmitAsync(Id("bob"), origin: 11);
+        Assert.True(await Store.ReportSharedAsync(_tenant, bob.SessionId));
+        Assert.False(await Store.ReportSharedAsync(_tenant, bob.SessionId));
+        Assert.False(await Store.ReportSharedAsync(_tenant, "no-such-session-id-xx"));
+
+        var shared = (await new LicenseQueries(Connection, _options).ListAuditAsync(_tenant, null, null, 100)).Entries
+            .Where(e => e.Action == "session-shared").Select(e => e.SessionId).Order();
+        Assert.Equal(new[] { first.SessionId, bob.SessionId }.Order(), shared);
+
+        // Its origin record goes with the session.
+        await Store.EndSessionAsync(_tenant, bob.SessionId, EndReason.Logout, "bob");
+        Assert.False(await Connection.GetDatabase().HashExistsAsync(TenantKeys.For(_tenant)[TenantKeys.Origin], bob.SessionId));
+    }
+
+    [Fact]
+    public async Task A_plan_released_from_configuration_keeps_its_values_and_takes_api_changes()
+    {
+        await Store.SetPlanAsync(_tenant, new TenantPlan(LicenseModel.RegisteredUsers, 4, []), true, "configuration");
+        Assert.Contains(_tenant, await Store.ListConfiguredTenantsAsync());
+        Assert.True(await Store.ReleaseConfiguredPlanAsync(_tenant, "configuration"));
+        Assert.False(await Store.ReleaseConfiguredPlanAsync(_tenant, "configuration"));
+        var released = (await Store.GetTenantAsync(_tenant))!;
+        Assert.False(released.ManagedByConfig);
+        Assert.Equal(4, released.SeatLimit);
+        Assert.DoesNotContain(_tenant, await Store.ListConfiguredTenantsAsync());
+        Assert.Equal(PlanChangeStatus.Updated, (await Store.SetPlanAsync(_tenant, new TenantPlan(LicenseModel.RegisteredUsers, 9, []), false, "op")).Status);
+    }
+
+    [Fact]
     public async Task Idle_sessions_expire_and_are_purged_by_admission_and_by_the_sweep()
     {
         Options.IdleTimeout = TimeSpan.FromSeconds(1);

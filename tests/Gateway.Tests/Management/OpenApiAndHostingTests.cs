@@ -52,7 +52,12 @@ public sealed class OpenApiAndHostingTests(ManagementFixture fixture)
 
         Assert.Equal(["seat-limit-below-active-users", "plan-managed-by-config"], Codes("/_licensing/v1/tenants/{tenant}", "put", "409"));
         Assert.Equal(["forbidden"], Codes("/_licensing/v1/tenants/{tenant}", "put", "403"));
-        Assert.Equal(["seat-limit-reached"], Codes("/_licensing/v1/tenants/{tenant}/users/{userId}", "put", "409"));
+        Assert.Equal(["seat-limit-reached", "user-limit-reached"], Codes("/_licensing/v1/tenants/{tenant}/users/{userId}", "put", "409"));
+        Assert.Equal(["seat-limit-reached", "user-limit-reached"], Codes("/_licensing/v1/tenants/{tenant}/users", "patch", "409"));
+        Assert.Equal(["seat-limit-reached", "user-limit-reached"], Codes("/_licensing/v1/tenants/{tenant}/users/swap", "post", "409"));
+        var planProperties = doc.GetProperty("components").GetProperty("schemas").GetProperty("PlanRequest").GetProperty("properties");
+        Assert.True(planProperties.TryGetProperty("maxSessionsPerUser", out _));
+        Assert.True(doc.GetProperty("components").GetProperty("schemas").GetProperty("TenantResponse").GetProperty("properties").TryGetProperty("maxSessionsPerUser", out _));
         Assert.Equal(["tenant-not-found", "session-not-found"], Codes("/_licensing/v1/tenants/{tenant}/sessions/{sessionId}", "delete", "404"));
         Assert.Contains("invalid-request", Codes("/_licensing/v1/tenants/{tenant}/users", "patch", "400"));
         Assert.Equal(["identity-incomplete"], Codes("/_licensing/v1/me/sessions", "get", "403"));
