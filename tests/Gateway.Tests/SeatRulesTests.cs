@@ -1,13 +1,16 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text;
 using Gateway.Licensing.Identity;
 using Gateway.Licensing.Rules;
 using Gateway.Licensing.Store;
+using Gateway.Licensing.Telemetry;
 using Gateway.Licensing.Tests.Infrastructure;
 using Gateway.Management;
 using Gateway.Tests.Infrastructure;
 using Gateway.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using static Gateway.Tests.Support.GatewayRequests;
 
 namespace Gateway.Tests;
@@ -157,7 +160,8 @@ public sealed class ReplicaRulesTests(ReplicaRulesTests.Fixture fixture) : IClas
             await Backend.InitializeAsync();
             Gateways = Enumerable.Range(0, 2).Select(_ =>
                 new GatewayFactory(Redis.ConnectionString + ",syncTimeout=5000,asyncTimeout=5000", Backend.BaseAddress)
-                    .WithTenant("burst", LicenseModel.ConcurrentSessions, 100)).ToArray();
+                    .WithTenant("burst", LicenseModel.ConcurrentSessions, 100)
+                    .WithTenant("share", LicenseModel.ConcurrentSessions, 100)).ToArray();
             Clients = [await Gateways[0].StartAsync(), await Gateways[1].StartAsync()];
         }
 
@@ -182,6 +186,34 @@ public sealed class ReplicaRulesTests(ReplicaRulesTests.Fixture fixture) : IClas
         Assert.Single(sessions);
         var queries = fixture.Gateways[0].Services.GetRequiredService<LicenseQueries>();
         Assert.Single((await queries.ListSessionsAsync("burst", "bruno", null, 100)).Sessions);
+    }
+
+    [Fact]
+    public async Task A_session_used_from_a_second_address_on_another_replica_is_reported_once()
+    {
+        var collectors = fixture.Gateways.Select(g => new MetricCollector<long>(
+            g.Services.GetRequiredService<IMeterFactory>(), LicensingMetrics.MeterName, "licensing.session.shared")).ToArray();
+        try
+        {
+            var token = TestTokens.User("share", "sid");
+            HttpRequestMessage From(string address) => Get("/api/x", token, "laptop").WithHeader("X-Test-Remote-Ip", address);
+
+            await (await fixture.Clients[0].SendAsync(From("192.0.2.1"))).AssertForwardedAsync();
+            await (await fixture.Clients[1].SendAsync(From("192.0.2.1"))).AssertForwardedAsync();   // same origin: not shared
+            await (await fixture.Clients[1].SendAsync(From("198.51.100.2"))).AssertForwardedAsync();
+            await (await fixture.Clients[0].SendAsync(From("198.51.100.2"))).AssertForwardedAsync();
+            await (await fixture.Clients[0].SendAsync(From("203.0.113.3"))).AssertForwardedAsync();
+
+            await SharingTests.WaitAsync(() => collectors.Sum(c => c.GetMeasurementSnapshot().Count) >= 1);
+            await Task.Delay(500);
+            Assert.Equal(1, collectors.Sum(c => c.GetMeasurementSnapshot().Sum(m => m.Value)));
+            var audit = await fixture.Gateways[0].Services.GetRequiredService<LicenseQueries>().ListAuditAsync("share", null, null, 1000);
+            Assert.Single(audit.Entries, e => e.Action == "session-shared" && e.UserId == "sid");
+        }
+        finally
+        {
+            foreach (var c in collectors) c.Dispose();
+        }
     }
 }
 
