@@ -46,9 +46,9 @@ public sealed partial class SessionSharing
                 LogShared(tenant);
             }
         }
-        catch (StoreUnavailableException ex)
+        catch (Exception ex) when (ex is StoreUnavailableException or StackExchange.Redis.RedisException)
         {
-            // Tried again at the session's next use from another origin.
+            // Nobody awaits this report: tried again at the session's next use from another origin.
             Volatile.Write(ref entry.SecondOriginSeen, 0);
             LogReportFailed(tenant, ex);
         }
