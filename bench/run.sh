@@ -372,10 +372,10 @@ sleep 2
 redis_used() { "${REDIS[@]}" INFO memory | awk -F: '/^used_memory:/ {gsub(/\r/, "", $2); print $2}'; }
 key_bytes() { # TENANT -> "suffix=bytes ..." for every key of the tenant, and the sum of session/user keys
   local tenant=$1 s b sum=0 line=""
-  for s in plan reserved users active sessions recency svc usess audit usage seen; do
+  for s in plan reserved users active sessions recency svc usess audit usage seen sessionlog unused; do
     b=$("${REDIS[@]}" MEMORY USAGE "lic:{$tenant}:$s" SAMPLES 0); b=${b:-0}
     line+="$s=$b "
-    case $s in users|sessions|recency|svc|usess|seen) sum=$((sum + b)) ;; esac
+    case $s in users|sessions|recency|svc|usess|seen|unused) sum=$((sum + b)) ;; esac
   done
   echo "$sum $line"
 }
@@ -487,7 +487,7 @@ awk -v S="$SESSIONS" -v NU="$NU" -v a_sum="$MEMA_SUM" -v b_sum="$MEMB_SUM" -v u0
   printf "| Redis, session+user keys of tenant mema (%d users × 1 session) ÷ sessions | %.0f bytes |\n", S, a_sum / S
   printf "| Redis, session+user keys of tenant memb (%d users × 10 sessions) ÷ sessions | %.0f bytes |\n", NU, b_sum / S
   printf "| Redis, per session (without its user records), solved from both tenants | %.0f bytes |\n", per_session
-  printf "| Redis, per user (user list, last seen, per-user session list), solved | %.0f bytes |\n", per_user
+  printf "| Redis, per user (user list, last seen, never-active list, per-user session list), solved | %.0f bytes |\n", per_user
   printf "| Redis, INFO used_memory delta ÷ sessions, tenant mema (includes its capped audit list) | %.0f bytes |\n", (u1 - u0) / S
   printf "| Redis, INFO used_memory delta ÷ sessions, tenant memb (includes its capped audit list) | %.0f bytes |\n", (u2 - u1) / S
   printf "| gateway + Redis, VmRSS fresh → with %d live sessions (peak VmHWM) | %.0f → %.0f MB (%.0f MB) |\n", S, r0 / 1024, r1 / 1024, h1 / 1024
@@ -596,7 +596,7 @@ if [[ $OUT != - ]]; then
     echo "(${MEMA_SECS} s through the gateway); tenant \`memb\`: $NU users with 10 sessions each."
     echo "Key sizes are \`MEMORY USAGE key SAMPLES 0\`; the per-session and per-user costs solve"
     echo "bytes = a·sessions + b·users over the two tenants' session and user keys (\`sessions\`,"
-    echo "\`recency\`, \`svc\`, \`usess\`, \`users\`, \`seen\`). Working set is VmRSS from /proc/PID/status."
+    echo "\`recency\`, \`svc\`, \`usess\`, \`users\`, \`seen\`, \`unused\`). Working set is VmRSS from /proc/PID/status."
     echo
     cat "$MEM"
     echo

@@ -24,11 +24,11 @@ end
 -- The sharing signal: a live session used from a second origin is reported once, never refused.
 local function note_origin()
   if ORIGIN == '' then return end
-  local first = redis.call('HGET', K_ORIGIN, SID)
-  if not first then
-    redis.call('HSET', K_ORIGIN, SID, ORIGIN)
-  elseif first ~= ORIGIN and first ~= '*' then
-    redis.call('HSET', K_ORIGIN, SID, '*')
+  local rec = redis.call('HGET', K_SESSIONS, SID)
+  local u, k, d, s, first = parse_session(rec)
+  if first == '' then
+    redis.call('HSET', K_SESSIONS, SID, session_record(u, k, d, s, ORIGIN))
+  elseif first ~= ORIGIN and mark_shared(SID, rec) then
     log_activity('session-shared', { session = SID, user = USER, clientKind = KIND, device = DEVICE })
     shared = 1
   end
@@ -117,12 +117,11 @@ else
   end
 end
 
-redis.call('HSET', K_SESSIONS, SID, USER .. '\t' .. KIND .. '\t' .. DEVICE .. '\t' .. int(NOW))
+redis.call('HSET', K_SESSIONS, SID, session_record(USER, KIND, DEVICE, NOW, ORIGIN))
 redis.call('ZADD', K_RECENCY, NOW, SID)
 if KIND == 'service' then redis.call('ZADD', K_SVC, NOW + LIFETIME, SID) end
 mine[#mine + 1] = SID
 set_user_sessions(USER, mine)
-if ORIGIN ~= '' then redis.call('HSET', K_ORIGIN, SID, ORIGIN) end
 log_activity('session-started', { session = SID, user = USER, clientKind = KIND, device = DEVICE })
 record_usage()
 if preempted then return reply('preempted', 1) end

@@ -5,7 +5,7 @@ local K_PLAN      = KEYS[1]  -- hash: model, seatLimit, managed
 local K_RESERVED  = KEYS[2]  -- set: reserved users (ConcurrentSessions)
 local K_USERS     = KEYS[3]  -- zset, score 0: every known user, in lexical order for paging
 local K_ACTIVE    = KEYS[4]  -- set: active users
-local K_SESSIONS  = KEYS[5]  -- hash: session id -> "user\tkind\tdevice\tstartedMs"
+local K_SESSIONS  = KEYS[5]  -- hash: session id -> "user\tkind\tdevice\tstartedMs[\torigin]"
 local K_RECENCY   = KEYS[6]  -- zset: session id -> last used (ms, store clock)
 local K_SVC       = KEYS[7]  -- zset: service session id -> absolute deadline (ms)
 local K_USESS     = KEYS[8]  -- hash: user -> space separated session ids
@@ -14,7 +14,6 @@ local K_USAGE     = KEYS[10] -- hash: UTC epoch day -> "peakSessions:peakActiveU
 local K_SEEN      = KEYS[11] -- hash: user -> last seen (ms)
 local K_SESSLOG   = KEYS[12] -- list: JSON entries of session activity, newest first, capped
 local K_UNUSED    = KEYS[13] -- zset: registered users never active -> registered or last seen (ms)
-local K_ORIGIN    = KEYS[14] -- hash: session id -> origin of its first use, '*' once reported shared
 
 -- ARGV[1..3] are common to every script.
 local IDLE = tonumber(ARGV[1])
@@ -88,9 +87,26 @@ local function set_user_sessions(user, list)
   end
 end
 
+-- A session record: user, kind, device, start (ms) and, when known, its origin: the hashed client
+-- address and User-Agent of its first use, '*' once the session was reported shared. Ids are
+-- printable ASCII, so a tab never occurs inside a field.
 local function parse_session(rec)
-  local u, k, d, s = string.match(rec, '^([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)$')
-  return u, k, d, tonumber(s)
+  local u, k, d, s, o = string.match(rec, '^([^\t]*)\t([^\t]*)\t([^\t]*)\t(%-?%d+)\t?([^\t]*)$')
+  return u, k, d, tonumber(s), o or ''
+end
+
+local function session_record(u, k, d, started, origin)
+  local rec = u .. '\t' .. k .. '\t' .. d .. '\t' .. int(started)
+  if origin ~= '' then rec = rec .. '\t' .. origin end
+  return rec
+end
+
+-- The sharing signal: marks a live session as reported shared. Returns true when this call did.
+local function mark_shared(sid, rec)
+  local u, k, d, s, o = parse_session(rec)
+  if o == '*' then return false end
+  redis.call('HSET', K_SESSIONS, sid, session_record(u, k, d, s, '*'))
+  return true, u, k, d
 end
 
 local function session_user(rec)
@@ -131,7 +147,6 @@ local function end_session(sid, reason)
   local u, k = parse_session(rec)
   redis.call('HDEL', K_SESSIONS, sid)
   redis.call('ZREM', K_RECENCY, sid)
-  redis.call('HDEL', K_ORIGIN, sid)
   if k == 'service' then redis.call('ZREM', K_SVC, sid) end
   local list = user_sessions(u)
   for i = #list, 1, -1 do

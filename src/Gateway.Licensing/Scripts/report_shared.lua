@@ -3,8 +3,8 @@
 -- ARGV[4] session id. Reply: { reported (0|1: this call reported it), ended pairs... }
 local SID = ARGV[4]
 local rec = redis.call('HGET', K_SESSIONS, SID)
-if not rec or redis.call('HGET', K_ORIGIN, SID) == '*' then return with_ended({ 0 }) end
-redis.call('HSET', K_ORIGIN, SID, '*')
-local u, k, d = parse_session(rec)
+if not rec then return with_ended({ 0 }) end
+local reported, u, k, d = mark_shared(SID, rec)
+if not reported then return with_ended({ 0 }) end
 log_activity('session-shared', { session = SID, user = u, clientKind = k, device = d })
 return with_ended({ 1 })
