@@ -1,5 +1,6 @@
 using Gateway.Licensing.Options;
 using Gateway.Management;
+using Gateway.Problems;
 using Gateway.Proxy;
 using Gateway.Telemetry;
 using Microsoft.AspNetCore.Authorization;
@@ -21,6 +22,7 @@ public static class SeatGatewayApplicationExtensions
 
         app.UseForwardedHeaders();
         app.UseRouting();
+        app.UseMiddleware<GatewayAnswersMiddleware>();
         app.UseGatewayAuthorization(app.Services.GetRequiredService<ManagementPath>());
 
         app.MapSeatGatewayManagement(options);

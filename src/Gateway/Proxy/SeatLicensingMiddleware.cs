@@ -67,7 +67,7 @@ internal sealed partial class SeatLicensingMiddleware(
         if (principal is null)
         {
             LogChallenged();
-            return context.ChallengeAsync(Scheme);
+            return BearerChallenge.ChallengeAsync(context);
         }
 
         context.User = principal;
