@@ -22,8 +22,16 @@ public static class SeatGatewayApplicationExtensions
 
         app.UseForwardedHeaders();
         app.UseRouting();
-        app.UseMiddleware<GatewayAnswersMiddleware>();
+        // A route's CorsPolicy, AuthorizationPolicy, RateLimiterPolicy, Timeout/TimeoutPolicy and
+        // OutputCachePolicy, in the order YARP and ASP.NET Core require. Each of these middlewares looks
+        // at the endpoint's metadata and steps aside when the route uses none of its features.
+        app.UseCors();
         app.UseGatewayAuthorization(app.Services.GetRequiredService<ManagementPath>());
+        app.UseRateLimiter();
+        app.UseRequestTimeouts();
+        app.UseOutputCache();
+        // Innermost, so it sees the route's request timeout while it is in force.
+        app.UseMiddleware<GatewayAnswersMiddleware>();
 
         app.MapSeatGatewayManagement(options);
 
