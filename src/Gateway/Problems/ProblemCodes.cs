@@ -10,6 +10,7 @@ internal static class ProblemCodes
     public const string SeatsExhausted = "seats-exhausted";
     public const string StoreUnavailable = "store-unavailable";
     public const string NotFound = "not-found";
+    public const string TenantMismatch = "tenant-mismatch";
     public const string TokenMissing = "token-missing";
     public const string TokenInvalid = "token-invalid";
     public const string Forbidden = "forbidden";
