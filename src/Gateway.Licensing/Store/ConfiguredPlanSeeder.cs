@@ -53,6 +53,7 @@ public sealed partial class ConfiguredPlanSeeder : BackgroundService
     {
         foreach (var (tenant, configured) in _options.CurrentValue.Tenants)
         {
+            if (!configured.HasPlan) continue; // admins only: the plan is managed through the API
             var plan = new TenantPlan(configured.Model!.Value, configured.SeatLimit!.Value, configured.ReservedUsers ?? []);
             var result = await _store.SetPlanAsync(tenant, plan, fromConfiguration: true, actor: "configuration").ConfigureAwait(false);
             LogPlanApplied(tenant, plan.Model, plan.SeatLimit, result.EndedSessionIds.Count);
