@@ -70,7 +70,10 @@ public static class ManagementApi
             .ProblemCodes(StatusCodes.Status400BadRequest, ManagementProblemCodes.InvalidRequest)
             .ProblemCodes(StatusCodes.Status409Conflict, ManagementProblemCodes.SeatLimitBelowActiveUsers, ManagementProblemCodes.PlanManagedByConfig);
 
+        v1.MapTenantList();
+
         tenants.MapGet("/users", ListUsersAsync)
+            .WithCsv()
             .WithName("ListUsers")
             .WithSummary("List a tenant's users, page by page")
             .WithDescription("Admin of the tenant or operator. Users in ordinal order of their ids; follow nextCursor until it is null. Each user present for the whole walk is listed exactly once, whatever changes meanwhile.")
@@ -101,6 +104,7 @@ public static class ManagementApi
             .ProblemCodes(StatusCodes.Status409Conflict, ManagementProblemCodes.SeatLimitReached);
 
         tenants.MapGet("/sessions", ListSessionsAsync)
+            .WithCsv()
             .WithName("ListSessions")
             .WithSummary("List a tenant's live sessions, page by page")
             .WithDescription("Admin of the tenant or operator. Sessions in ordinal order of their ids (stable while sessions come and go: each session live for the whole walk is listed once); follow nextCursor until it is null.")
@@ -114,12 +118,14 @@ public static class ManagementApi
             .ProblemCodes(StatusCodes.Status404NotFound, ManagementProblemCodes.SessionNotFound);
 
         tenants.MapGet("/audit", ListAuditAsync)
+            .WithCsv()
             .WithName("ListAudit")
             .WithSummary("Read the tenant's audit trail, newest first")
             .WithDescription("Admin of the tenant or operator. Admin changes and session starts, ends and preemptions, timed by the store clock. The trail is capped (Licensing:AuditCapacity entries per tenant).")
             .ProblemCodes(StatusCodes.Status400BadRequest, ManagementProblemCodes.InvalidRequest);
 
         tenants.MapGet("/usage", GetUsageAsync)
+            .WithCsv()
             .WithName("GetUsage")
             .WithSummary("Read the usage ledger: per UTC day, peak concurrent sessions and active users")
             .WithDescription($"Admin of the tenant or operator. Kept for {LicenseStore.UsageRetentionDays} days. Defaults: the last {DefaultUsageDays} days up to today (UTC). Days with no recorded admission or change are omitted.")
@@ -441,7 +447,7 @@ public static class ManagementApi
 
     // ---- helpers ------------------------------------------------------------------------------
 
-    private static ManagementCaller Caller(HttpContext context, IOptionsMonitor<LicensingOptions> options)
+    internal static ManagementCaller Caller(HttpContext context, IOptionsMonitor<LicensingOptions> options)
     {
         if (context.Items.TryGetValue(typeof(ManagementCaller), out var cached) && cached is ManagementCaller caller) return caller;
         caller = ManagementCaller.From(context.User, options.CurrentValue);
@@ -487,7 +493,7 @@ public static class ManagementApi
         }
     }
 
-    private static ProblemHttpResult? ParseLimit(string? value, out int limit)
+    internal static ProblemHttpResult? ParseLimit(string? value, out int limit)
     {
         limit = DefaultPageSize;
         if (value is null) return null;
@@ -500,9 +506,9 @@ public static class ManagementApi
         DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out day)
         && day >= DateOnly.FromDateTime(DateTime.UnixEpoch);
 
-    private static string EncodeCursor(string value) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(value));
+    internal static string EncodeCursor(string value) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(value));
 
-    private static bool TryDecodeCursor(string cursor, out string value)
+    internal static bool TryDecodeCursor(string cursor, out string value)
     {
         value = "";
         if (cursor.Length is 0 or > 1024) return false;
