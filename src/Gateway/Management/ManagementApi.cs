@@ -189,6 +189,7 @@ public static class ManagementApi
                     new Dictionary<string, object?> { ["activeUsers"] = result.ActiveUsers, ["seatLimit"] = body.SeatLimit });
         }
 
+        AdminChanges(context).PlanChanged(caller.ActorFor(tenant), tenant, model.ToString(), body.SeatLimit, result.EndedSessionIds.Count);
         var snapshot = await store.GetTenantAsync(tenant).ConfigureAwait(false);
         if (snapshot is null) return Problems.TenantNotFound(tenant);
         var response = ToResponse(snapshot, options.CurrentValue);
@@ -240,7 +241,10 @@ public static class ManagementApi
         var (body, error) = await ManagementJson.ReadAsync<UserActivationRequest>(context.Request, context.RequestAborted).ConfigureAwait(false);
         if (error is not null) return error;
 
-        var result = await store.SetUserActiveAsync(tenant, user, body!.Active, Caller(context, options).ActorFor(tenant)).ConfigureAwait(false);
+        var actor = Caller(context, options).ActorFor(tenant);
+        var result = await store.SetUserActiveAsync(tenant, user, body!.Active, actor).ConfigureAwait(false);
+        if (result.Status is ActivationStatus.Created or ActivationStatus.Updated)
+            AdminChanges(context).UserActivation(actor, tenant, user, result.Active, result.EndedSessionIds.Count);
         switch (result.Status)
         {
             case ActivationStatus.TenantUnlicensed:
@@ -274,7 +278,9 @@ public static class ManagementApi
             changes.Add((item.UserId, item.Active));
         }
 
-        var result = await store.SetUsersActiveAsync(tenant, changes, Caller(context, options).ActorFor(tenant)).ConfigureAwait(false);
+        var actor = Caller(context, options).ActorFor(tenant);
+        var result = await store.SetUsersActiveAsync(tenant, changes, actor).ConfigureAwait(false);
+        if (result.Status == ActivationStatus.Updated) AdminChanges(context).BulkActivation(actor, tenant, changes, result.EndedSessionIds.Count);
         return result.Status switch
         {
             ActivationStatus.TenantUnlicensed => Problems.TenantNotFound(tenant),
@@ -295,7 +301,9 @@ public static class ManagementApi
         if (!IdentityRules.IsValidId(body.Activate)) return Problems.Invalid("activate must be 1-128 printable ASCII characters.");
         if (string.Equals(body.Deactivate, body.Activate, StringComparison.Ordinal)) return Problems.Invalid("deactivate and activate must name two different users.");
 
-        var result = await store.SwapUsersAsync(tenant, body.Deactivate, body.Activate, Caller(context, options).ActorFor(tenant)).ConfigureAwait(false);
+        var actor = Caller(context, options).ActorFor(tenant);
+        var result = await store.SwapUsersAsync(tenant, body.Deactivate, body.Activate, actor).ConfigureAwait(false);
+        if (result.Status == ActivationStatus.Updated) AdminChanges(context).UsersSwapped(actor, tenant, body.Deactivate, body.Activate, result.EndedSessionIds.Count);
         return result.Status switch
         {
             ActivationStatus.TenantUnlicensed => Problems.TenantNotFound(tenant),
@@ -334,7 +342,9 @@ public static class ManagementApi
         if (Authorize(context, options, tenant) is { } denied) return denied;
         if (!SessionIdentity.IsWellFormedSessionId(sessionId)) return Problems.SessionNotFound();
         if (await store.GetTenantAsync(tenant).ConfigureAwait(false) is null) return Problems.TenantNotFound(tenant);
-        var ended = await store.EndSessionAsync(tenant, sessionId, EndReason.Revoked, Caller(context, options).ActorFor(tenant)).ConfigureAwait(false);
+        var actor = Caller(context, options).ActorFor(tenant);
+        var ended = await store.EndSessionAsync(tenant, sessionId, EndReason.Revoked, actor).ConfigureAwait(false);
+        if (ended) AdminChanges(context).SessionEnded(actor, tenant, sessionId);
         return ended ? TypedResults.NoContent() : Problems.SessionNotFound();
     }
 
@@ -446,6 +456,9 @@ public static class ManagementApi
     }
 
     // ---- helpers ------------------------------------------------------------------------------
+
+    /// <summary>The Information line of an admin change (registered by <see cref="ManagementServiceCollectionExtensions.AddLicensingManagementApi"/>).</summary>
+    private static AdminChangeLog AdminChanges(HttpContext context) => context.RequestServices.GetRequiredService<AdminChangeLog>();
 
     internal static ManagementCaller Caller(HttpContext context, IOptionsMonitor<LicensingOptions> options)
     {
