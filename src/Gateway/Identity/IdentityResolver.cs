@@ -56,8 +56,9 @@ internal sealed class IdentityResolver(IOptionsMonitor<LicensingOptions> options
         {
             if (caller.ClaimedTenant is { } claimed && !string.Equals(claimed, routeTenant, StringComparison.Ordinal))
                 return IdentityResolution.Mismatch("The token belongs to another tenant than this route.");
-            // A route tenant that is not a tenant id (a configuration that was never validated) admits nobody.
-            if (!IdentityRules.IsValidTenant(routeTenant)) return IdentityResolution.Mismatch("This route's tenant is misconfigured.");
+            // The config filter validated the route's tenant; one it never saw and found invalid is
+            // empty (RouteLicensing.InvalidTenant) and admits nobody.
+            if (routeTenant.Length == 0) return IdentityResolution.Mismatch("This route's tenant is misconfigured.");
             tenant = routeTenant;
         }
         else
