@@ -2,6 +2,7 @@ using Gateway.Licensing.Options;
 using Gateway.Management;
 using Gateway.Problems;
 using Gateway.Proxy;
+using Gateway.RoutePolicies;
 using Gateway.Telemetry;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
@@ -23,13 +24,11 @@ public static class SeatGatewayApplicationExtensions
         app.UseForwardedHeaders();
         app.UseRouting();
         // A route's CorsPolicy, AuthorizationPolicy, RateLimiterPolicy, Timeout/TimeoutPolicy and
-        // OutputCachePolicy, in the order YARP and ASP.NET Core require. Each of these middlewares looks
-        // at the endpoint's metadata and steps aside when the route uses none of its features.
-        app.UseCors();
+        // OutputCachePolicy, in the order YARP and ASP.NET Core require; each middleware runs only for
+        // the routes that use its feature.
+        app.UseRouteCors();
         app.UseGatewayAuthorization(app.Services.GetRequiredService<ManagementPath>());
-        app.UseRateLimiter();
-        app.UseRequestTimeouts();
-        app.UseOutputCache();
+        app.UseRouteLimitsAndCaching();
         // Innermost, so it sees the route's request timeout while it is in force.
         app.UseMiddleware<GatewayAnswersMiddleware>();
 
