@@ -16,6 +16,12 @@ public sealed class RoutePolicyStartupTests(StartupTests.Stores stores, ITestOut
     [InlineData("RoutePolicies:RateLimiters:x:QueueLimit", "-1", "RoutePolicies:RateLimiters:x:QueueLimit")]
     [InlineData("RoutePolicies:RateLimiters:x:PartitionBy", "Moon", "RoutePolicies:RateLimiters:x:PartitionBy")]
     [InlineData("RoutePolicies:RateLimiters:Default:PermitLimit", "5", "RoutePolicies:RateLimiters:Default")]
+    [InlineData("RoutePolicies:RateLimiters:x:SegmentsPerWindow", "0", "RoutePolicies:RateLimiters:x:SegmentsPerWindow")]
+    [InlineData("RoutePolicies:RateLimiters:x:TokenLimit", "0", "RoutePolicies:RateLimiters:x:TokenLimit")]
+    [InlineData("RoutePolicies:RateLimiters:x:TokensPerPeriod", "0", "RoutePolicies:RateLimiters:x:TokensPerPeriod")]
+    [InlineData("RoutePolicies:RateLimiters:x:ReplenishmentPeriod", "00:00:00", "RoutePolicies:RateLimiters:x:ReplenishmentPeriod")]
+    [InlineData("RoutePolicies:Cors:x:AllowCredentials", "true", "RoutePolicies:Cors:x:AllowCredentials")]
+    [InlineData("RoutePolicies:Cors:x:Methods:0", "GET", "RoutePolicies:Cors:x:Origins")]
     [InlineData("RoutePolicies:Timeouts:x:Timeout", "00:00:00", "RoutePolicies:Timeouts:x:Timeout")]
     [InlineData("RoutePolicies:Timeouts:x:Timeout", "soon", "RoutePolicies:Timeouts:x:Timeout")]
     [InlineData("RoutePolicies:RateLimiters:x:Window", "soon", "RoutePolicies:RateLimiters:x:Window")]
@@ -31,6 +37,10 @@ public sealed class RoutePolicyStartupTests(StartupTests.Stores stores, ITestOut
     {
         var gateway = new GatewayFactory(stores.Redis.ConnectionString, stores.Backend.BaseAddress).With(key, value);
         if (key.StartsWith("RoutePolicies:Cors:x:PreflightMaxAge", StringComparison.Ordinal)) gateway.With("RoutePolicies:Cors:x:Origins:0", "https://erp.example.com");
+        if (key.StartsWith("RoutePolicies:Cors:x:AllowCredentials", StringComparison.Ordinal)) gateway.With("RoutePolicies:Cors:x:Origins:0", "*");
+        if (key.StartsWith("RoutePolicies:RateLimiters:x:SegmentsPerWindow", StringComparison.Ordinal)) gateway.With("RoutePolicies:RateLimiters:x:Kind", "SlidingWindow");
+        if (key.StartsWith("RoutePolicies:RateLimiters:x:To", StringComparison.Ordinal) || key.EndsWith("ReplenishmentPeriod", StringComparison.Ordinal))
+            gateway.With("RoutePolicies:RateLimiters:x:Kind", "TokenBucket");
 
         await using (gateway)
         {
