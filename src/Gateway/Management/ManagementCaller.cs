@@ -6,8 +6,8 @@ using Gateway.Licensing.Options;
 namespace Gateway.Management;
 
 /// <summary>
-/// Who calls a management route, from the claims of the validated token: tenant and user as in
-/// SPEC §2 and the licensing roles (SPEC §6): the role claim's values (<c>Licensing:Roles:*</c>), or
+/// Who calls a management route, from the claims of the validated token: tenant and user as the
+/// proxy reads them, and the licensing roles: the role claim's values (<c>Licensing:Roles:*</c>), or
 /// the user id listed in <c>Licensing:Operators</c> or the token's tenant's <c>Licensing:Tenants:{t}:Admins</c>.
 /// A route's <c>LicensingTenant</c> means nothing here: the management routes are the gateway's own.
 /// </summary>
