@@ -33,6 +33,7 @@ public static class LicensingServiceCollectionExtensions
         services.TryAddSingleton<TenantGauges>();
         services.TryAddSingleton<RejectionBurstLog>();
         services.TryAddSingleton<StoreHealthProbe>();
+        services.TryAddSingleton<TenantLabels>();
         services.TryAddSingleton<LicensingMetrics>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISessionEndedListener, LicensingMetrics>(sp => sp.GetRequiredService<LicensingMetrics>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISessionEndedListener, RevocationBus>(sp => sp.GetRequiredService<RevocationBus>()));

@@ -14,6 +14,15 @@ public sealed class LicensingOptions
     /// <summary>Claim names for tenant, user, client id and role.</summary>
     public ClaimOptions Claims { get; set; } = new();
 
+    /// <summary>The role claim's values that make an operator or a tenant admin.</summary>
+    public RoleOptions Roles { get; set; } = new();
+
+    /// <summary>
+    /// User ids (user claim, else client id) that are operators whatever tenant their token names, in
+    /// addition to the operator role. Default: none.
+    /// </summary>
+    public string[]? Operators { get; set; }
+
     /// <summary>Tenant used when the token has no tenant claim. Default: none (such tokens get 403 <c>identity-incomplete</c>).</summary>
     public string? DefaultTenant { get; set; }
 
@@ -107,6 +116,15 @@ public sealed class ClaimOptions
     public string Role { get; set; } = "role";
 }
 
+public sealed class RoleOptions
+{
+    /// <summary>Role value of an operator (every tenant, plan changes included). Default: <c>license-operator</c>.</summary>
+    public string Operator { get; set; } = "license-operator";
+
+    /// <summary>Role value of a tenant admin (the tenant its token names). Default: <c>license-admin</c>.</summary>
+    public string Admin { get; set; } = "license-admin";
+}
+
 public sealed class MetricsOptions
 {
     /// <summary>Whether <c>/_licensing/metrics</c> serves Prometheus text. Default: true.</summary>
@@ -140,6 +158,11 @@ public sealed class EmbeddedStoreOptions
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromMinutes(10);
 }
 
+/// <summary>
+/// One entry of <c>Licensing:Tenants</c>: a plan managed by configuration (<see cref="Model"/> and
+/// <see cref="SeatLimit"/>, both required for a plan), and/or the tenant's admins. An entry with
+/// <see cref="Admins"/> only seeds no plan.
+/// </summary>
 public sealed class TenantPlanOptions
 {
     public LicenseModel? Model { get; set; }
@@ -154,4 +177,10 @@ public sealed class TenantPlanOptions
 
     /// <summary>Users activated at every start while seats allow; never deactivates anyone.</summary>
     public string[]? ActiveUsers { get; set; }
+
+    /// <summary>User ids that administer this tenant when their token names it (as the admin role would). Default: none.</summary>
+    public string[]? Admins { get; set; }
+
+    /// <summary>Whether the entry configures a plan (anything besides <see cref="Admins"/>).</summary>
+    public bool HasPlan => Model is not null || SeatLimit is not null || ReservedUsers is not null || ActiveUsers is not null;
 }

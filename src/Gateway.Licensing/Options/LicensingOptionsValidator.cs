@@ -39,6 +39,11 @@ public sealed class LicensingOptionsValidator : IValidateOptions<LicensingOption
         if (string.IsNullOrWhiteSpace(options.Claims.User)) failures.Add($"{p}Claims:User must not be empty.");
         if (string.IsNullOrWhiteSpace(options.Claims.ClientId)) failures.Add($"{p}Claims:ClientId must not be empty.");
         if (string.IsNullOrWhiteSpace(options.Claims.Role)) failures.Add($"{p}Claims:Role must not be empty.");
+        if (string.IsNullOrWhiteSpace(options.Roles.Operator)) failures.Add($"{p}Roles:Operator must not be empty.");
+        if (string.IsNullOrWhiteSpace(options.Roles.Admin)) failures.Add($"{p}Roles:Admin must not be empty.");
+        else if (string.Equals(options.Roles.Admin, options.Roles.Operator, StringComparison.Ordinal))
+            failures.Add($"{p}Roles:Admin must differ from {p}Roles:Operator (both were '{options.Roles.Admin}').");
+        CheckUserIds(failures, $"{p}Operators", options.Operators);
         if (string.IsNullOrEmpty(options.ManagementPath) || options.ManagementPath[0] != '/' || options.ManagementPath.Length < 2 || options.ManagementPath.EndsWith('/'))
             failures.Add($"{p}ManagementPath must start with '/' and not end with '/' (was '{options.ManagementPath}').");
         if (options.ManagementPort is { } port && port is < 1 or > 65535)
@@ -74,6 +79,8 @@ public sealed class LicensingOptionsValidator : IValidateOptions<LicensingOption
             var key = $"{p}Tenants:{tenantId}";
             if (!IdentityRules.IsValidTenant(tenantId))
                 failures.Add($"{key}: tenant id must match ^[A-Za-z0-9._-]{{1,64}}$.");
+            CheckUserIds(failures, $"{key}:Admins", plan.Admins);
+            if (!plan.HasPlan) continue;
             if (plan.Model is null || !Enum.IsDefined(plan.Model.Value))
                 failures.Add($"{key}:Model must be RegisteredUsers or ConcurrentSessions.");
             if (plan.SeatLimit is null or < 1 or > TenantPlan.MaxSeatLimit)
@@ -92,6 +99,17 @@ public sealed class LicensingOptionsValidator : IValidateOptions<LicensingOption
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>Each entry of a user id list must be an id (1-128 printable ASCII); names the first bad index.</summary>
+    private static void CheckUserIds(List<string> failures, string key, string[]? users)
+    {
+        if (users is null) return;
+        for (var i = 0; i < users.Length; i++)
+        {
+            if (!IdentityRules.IsValidId(users[i]))
+                failures.Add($"{key}:{i} must be a user id of 1-128 printable ASCII characters.");
+        }
     }
 
     internal static bool IsValidDeviceSource(string? source)

@@ -130,7 +130,7 @@ public sealed partial class SessionAdmitter
         activity?.SetTag("licensing.result", result.Outcome.ToMetricValue());
         activity?.SetTag("licensing.session.created", result.Created);
         // A refresh of a live session is not an admission; every refusal is.
-        if (result.Created || !result.IsAdmitted) _metrics.Admission(result.Outcome, identity.ClientKind);
+        if (result.Created || !result.IsAdmitted) _metrics.Admission(result.Outcome, identity.ClientKind, identity.Tenant);
         if (result.Shared) _sharing?.OnReportedByStore(identity.ClientKind);
         if (result.IsAdmitted)
         {
@@ -152,7 +152,7 @@ public sealed partial class SessionAdmitter
         {
             case StoreUnavailableBehavior.FailOpen:
                 _metrics.FailOpen();
-                _metrics.Admission(AdmissionOutcome.StoreUnavailable, identity.ClientKind);
+                _metrics.Admission(AdmissionOutcome.StoreUnavailable, identity.ClientKind, identity.Tenant);
                 LogFailOpen(identity.Tenant);
                 return new AdmissionDecision(AdmissionOutcome.StoreUnavailable, sessionId, null) { Forward = true };
             case StoreUnavailableBehavior.KeepAdmitted when entry is not null
@@ -160,7 +160,7 @@ public sealed partial class SessionAdmitter
                 Volatile.Write(ref entry.LastRequestAt, now);
                 return new AdmissionDecision(AdmissionOutcome.Admitted, sessionId, null) { FromLocalCache = true };
             default:
-                _metrics.Admission(AdmissionOutcome.StoreUnavailable, identity.ClientKind);
+                _metrics.Admission(AdmissionOutcome.StoreUnavailable, identity.ClientKind, identity.Tenant);
                 return new AdmissionDecision(AdmissionOutcome.StoreUnavailable, sessionId, null);
         }
     }

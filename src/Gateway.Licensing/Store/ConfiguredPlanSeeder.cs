@@ -55,12 +55,13 @@ public sealed partial class ConfiguredPlanSeeder : BackgroundService
         var tenants = _options.CurrentValue.Tenants;
         foreach (var tenant in await _store.ListConfiguredTenantsAsync().ConfigureAwait(false))
         {
-            if (tenants.ContainsKey(tenant)) continue;
+            if (tenants.TryGetValue(tenant, out var stillConfigured) && stillConfigured.HasPlan) continue;
             if (await _store.ReleaseConfiguredPlanAsync(tenant, actor: "configuration").ConfigureAwait(false)) LogPlanReleased(tenant);
         }
 
         foreach (var (tenant, configured) in tenants)
         {
+            if (!configured.HasPlan) continue; // admins only: the plan is managed through the API
             var plan = new TenantPlan(configured.Model!.Value, configured.SeatLimit!.Value, configured.ReservedUsers ?? [])
             {
                 MaxSessionsPerUser = configured.MaxSessionsPerUser,

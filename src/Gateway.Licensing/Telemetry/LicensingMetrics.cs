@@ -7,7 +7,8 @@ namespace Gateway.Licensing.Telemetry;
 
 /// <summary>
 /// The <c>Gateway.Licensing</c> meter (SPEC §9). Attributes never carry user, device or session ids:
-/// only the result, the client kind, the end reason and (on gauges) the tenant.
+/// only the result, the client kind, the end reason and the tenant (on the admission and end
+/// counters bounded by <see cref="TenantLabels"/>).
 /// </summary>
 public sealed class LicensingMetrics : ISessionEndedListener
 {
@@ -23,9 +24,13 @@ public sealed class LicensingMetrics : ISessionEndedListener
     private readonly Counter<long> _storeErrors;
     private readonly Counter<long> _failOpen;
     private readonly Counter<long> _shared;
+    private readonly TenantLabels? _tenants;
 
-    public LicensingMetrics(IMeterFactory meterFactory)
+    /// <param name="meterFactory">Creates the meter.</param>
+    /// <param name="tenants">Bounds the tenant attribute; without it every tenant id is its own label.</param>
+    public LicensingMetrics(IMeterFactory meterFactory, TenantLabels? tenants = null)
     {
+        _tenants = tenants;
         var meter = meterFactory.Create(MeterName);
         _admissions = meter.CreateCounter<long>("licensing.session.admissions", "{session}",
             "Admission decisions, by result and client kind.");
@@ -42,10 +47,13 @@ public sealed class LicensingMetrics : ISessionEndedListener
             "Sessions used from a second client address or User-Agent while live; each session counted once.");
     }
 
-    public void Admission(AdmissionOutcome outcome, ClientKind kind) =>
+    public void Admission(AdmissionOutcome outcome, ClientKind kind, string tenant) =>
         _admissions.Add(1,
             new KeyValuePair<string, object?>("licensing.result", outcome.ToMetricValue()),
-            new KeyValuePair<string, object?>("licensing.client.kind", kind.ToName()));
+            new KeyValuePair<string, object?>("licensing.client.kind", kind.ToName()),
+            new KeyValuePair<string, object?>("licensing.tenant", TenantLabel(tenant)));
+
+    private string TenantLabel(string tenant) => _tenants?.Of(tenant) ?? tenant;
 
     public void AdmissionDuration(TimeSpan elapsed, AdmissionOutcome outcome) =>
         _admissionDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("licensing.result", outcome.ToMetricValue()));
@@ -61,7 +69,9 @@ public sealed class LicensingMetrics : ISessionEndedListener
     {
         foreach (var e in ended)
         {
-            _ended.Add(1, new KeyValuePair<string, object?>("licensing.end_reason", e.Reason));
+            _ended.Add(1,
+                new KeyValuePair<string, object?>("licensing.end_reason", e.Reason),
+                new KeyValuePair<string, object?>("licensing.tenant", TenantLabel(e.Tenant)));
         }
     }
 }

@@ -21,10 +21,13 @@ public sealed partial class TenantGauges : BackgroundService
     private readonly IOptionsMonitor<LicensingOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger<TenantGauges> _logger;
+    private readonly TenantLabels? _labels;
     private volatile IReadOnlyList<TenantSnapshot> _snapshots = [];
 
-    public TenantGauges(LicenseStore store, IMeterFactory meterFactory, IOptionsMonitor<LicensingOptions> options, TimeProvider time, ILogger<TenantGauges> logger)
+    /// <param name="labels">Told which tenants have gauges, so the counters label the same tenants.</param>
+    public TenantGauges(LicenseStore store, IMeterFactory meterFactory, IOptionsMonitor<LicensingOptions> options, TimeProvider time, ILogger<TenantGauges> logger, TenantLabels? labels = null)
     {
+        _labels = labels;
         var meter = meterFactory.Create(LicensingMetrics.MeterName);
         meter.CreateObservableGauge("licensing.session.active", ObserveSessions, "{session}", "Live sessions per tenant, store-wide.");
         meter.CreateObservableGauge("licensing.user.active", ObserveUsers, "{user}", "Active users per tenant, store-wide.");
@@ -63,6 +66,7 @@ public sealed partial class TenantGauges : BackgroundService
             var reads = tenants.Take(max).Select(_store.GetTenantAsync).ToArray();
             var snapshots = await Task.WhenAll(reads).ConfigureAwait(false);
             _snapshots = snapshots.OfType<TenantSnapshot>().ToArray();
+            _labels?.Update(_snapshots.Select(t => t.Tenant));
             if (tenants.Count > max) LogTenantsCapped(tenants.Count, max);
         }
         catch (StoreUnavailableException ex)

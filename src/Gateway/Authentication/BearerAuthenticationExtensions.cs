@@ -1,4 +1,6 @@
+using Gateway.Problems;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -24,6 +26,8 @@ internal static class BearerAuthenticationExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<JwtBearerOptions>, BearerOptionsValidator>());
         services.TryAddSingleton<CachedBearerTokens>();
         services.AddAuthorization();
+        // The challenge and forbid of the authorization middleware carry a problem+json body.
+        services.Replace(ServiceDescriptor.Singleton<IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>());
         return services;
     }
 

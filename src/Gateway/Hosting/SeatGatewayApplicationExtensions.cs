@@ -1,6 +1,8 @@
 using Gateway.Licensing.Options;
 using Gateway.Management;
+using Gateway.Problems;
 using Gateway.Proxy;
+using Gateway.RoutePolicies;
 using Gateway.Telemetry;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
@@ -21,7 +23,14 @@ public static class SeatGatewayApplicationExtensions
 
         app.UseForwardedHeaders();
         app.UseRouting();
+        // A route's CorsPolicy, AuthorizationPolicy, RateLimiterPolicy, Timeout/TimeoutPolicy and
+        // OutputCachePolicy, in the order YARP and ASP.NET Core require; each middleware runs only for
+        // the routes that use its feature.
+        app.UseRouteCors();
         app.UseGatewayAuthorization(app.Services.GetRequiredService<ManagementPath>());
+        app.UseRouteLimitsAndCaching();
+        // Innermost, so it sees the route's request timeout while it is in force.
+        app.UseMiddleware<GatewayAnswersMiddleware>();
 
         app.MapSeatGatewayManagement(options);
 

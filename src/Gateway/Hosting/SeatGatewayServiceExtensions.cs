@@ -5,8 +5,10 @@ using Gateway.Licensing;
 using Gateway.Licensing.Options;
 using Gateway.Management;
 using Gateway.Proxy;
+using Gateway.RoutePolicies;
 using Gateway.Store;
 using Gateway.Telemetry;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.Hosting;
 
@@ -26,6 +28,9 @@ public static class SeatGatewayServiceExtensions
         services.AddGatewayAuthentication();
         services.AddGatewayForwardedHeaders();
         services.AddSeatLicensingProxy(builder.Configuration.GetSection("ReverseProxy"));
+        services.AddRoutePolicies();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LicensingOptions>, DroppedConfigurationEntries.LicensingTenants>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RoutePolicyOptions>, DroppedConfigurationEntries.RoutePolicyEntries>());
         services.AddGatewayHealthChecks();
         services.AddGatewayTelemetry(builder.Configuration);
 

@@ -11,6 +11,9 @@ internal enum IdentityProblem : byte
 
     /// <summary>No tenant, or neither user nor client id: 403 <c>identity-incomplete</c>.</summary>
     Incomplete,
+
+    /// <summary>The token's tenant claim names another tenant than the route's: 403 <c>tenant-mismatch</c>.</summary>
+    TenantMismatch,
 }
 
 /// <summary>
@@ -26,4 +29,6 @@ internal readonly record struct IdentityResolution(SessionIdentity Identity, str
     public static IdentityResolution Invalid(string detail) => new(default, "", IdentityProblem.Invalid, detail);
 
     public static IdentityResolution Incomplete(string detail) => new(default, "", IdentityProblem.Incomplete, detail);
+
+    public static IdentityResolution Mismatch(string detail) => new(default, "", IdentityProblem.TenantMismatch, detail);
 }

@@ -44,11 +44,32 @@ internal sealed class IdentityResolver(IOptionsMonitor<LicensingOptions> options
     /// "current session"): then nothing is written to the response, and a browser without the cookie
     /// resolves to no identity.
     /// </param>
-    public IdentityResolution Resolve(HttpContext context, ClaimsPrincipal principal, bool mintDeviceCookie = true)
+    /// <param name="routeTenant">
+    /// The tenant the route names (metadata <c>LicensingTenant</c>), or null: then the token names it
+    /// (tenant claim, else <c>Licensing:DefaultTenant</c>). A token whose tenant claim names another
+    /// tenant is refused (<c>tenant-mismatch</c>); one without a tenant claim takes the route's.
+    /// </param>
+    public IdentityResolution Resolve(HttpContext context, ClaimsPrincipal principal, bool mintDeviceCookie = true, string? routeTenant = null)
     {
         var settings = Settings;
         var caller = CallerOf(principal, settings);
         if (caller.Refusal is { } refusal) return refusal;
+        string tenant;
+        if (routeTenant is not null)
+        {
+            if (caller.ClaimedTenant is { } claimed && !string.Equals(claimed, routeTenant, StringComparison.Ordinal))
+                return IdentityResolution.Mismatch("The token belongs to another tenant than this route.");
+            // The config filter validated the route's tenant; one it never saw and found invalid is
+            // empty (RouteLicensing.InvalidTenant) and admits nobody.
+            if (routeTenant.Length == 0) return IdentityResolution.Mismatch("This route's tenant is misconfigured.");
+            tenant = routeTenant;
+        }
+        else
+        {
+            if (caller.Tenant is not { } own) return IdentityResolution.Incomplete("The token carries no tenant.");
+            tenant = own;
+        }
+        if (caller.UserRefusal is { } userRefusal) return userRefusal;
 
         ClientKind kind;
         if (caller.IsService) kind = ClientKind.Service;
@@ -84,7 +105,7 @@ internal sealed class IdentityResolver(IOptionsMonitor<LicensingOptions> options
                             if (!mintDeviceCookie) return IdentityResolution.Incomplete("This browser has no device cookie yet, so no session.");
                             // Derived, not random: the parallel first requests of one browser (which may
                             // reach different replicas) get one device, one session and one cookie value.
-                            device = DeviceCookie.Derive(caller.Tenant, caller.User, context.Request.Headers.UserAgent.ToString(), context.Connection.RemoteIpAddress);
+                            device = DeviceCookie.Derive(tenant, caller.User, context.Request.Headers.UserAgent.ToString(), context.Connection.RemoteIpAddress);
                             DeviceCookie.SetOnResponse(context, device);
                         }
                     }
@@ -96,7 +117,7 @@ internal sealed class IdentityResolver(IOptionsMonitor<LicensingOptions> options
 
             if (device is null) continue;
             if (!IdentityRules.IsValidId(device)) return InvalidDevice(source);
-            return caller.Session(kind, device);
+            return caller.Session(tenant, kind, device);
         }
 
         return IdentityResolution.Invalid("No device id: none of the configured device sources yielded a value.");
@@ -148,8 +169,19 @@ internal sealed class IdentityResolver(IOptionsMonitor<LicensingOptions> options
         private Caller(IdentitySettings settings) => Settings = settings;
 
         public IdentitySettings Settings { get; }
+
+        /// <summary>Why no request of this token has an identity, whatever the route (a malformed tenant claim).</summary>
         public IdentityResolution? Refusal { get; private init; }
-        public string Tenant { get; private init; } = "";
+
+        /// <summary>Why the token names no user (checked after the tenant, so a missing tenant is reported first).</summary>
+        public IdentityResolution? UserRefusal { get; private init; }
+
+        /// <summary>The token's tenant claim; null when it has none.</summary>
+        public string? ClaimedTenant { get; private init; }
+
+        /// <summary>The tenant without a route tenant: the claim, else <c>Licensing:DefaultTenant</c>; null when neither.</summary>
+        public string? Tenant { get; private init; }
+
         public string User { get; private init; } = "";
 
         /// <summary>
@@ -163,23 +195,22 @@ internal sealed class IdentityResolver(IOptionsMonitor<LicensingOptions> options
 
         public static Caller Read(ClaimsPrincipal principal, IdentitySettings settings)
         {
-            string tenant;
+            string? claimed = null;
             switch (ReadClaim(principal, settings.TenantClaim, out var tenantClaim))
             {
                 case ClaimRead.Found when IdentityRules.IsValidTenant(tenantClaim):
-                    tenant = tenantClaim;
+                    claimed = tenantClaim;
                     break;
                 case ClaimRead.Found:
                 case ClaimRead.Ambiguous:
                     return Refused(settings, IdentityResolution.Invalid("The tenant claim of the token is malformed."));
-                default:
-                    if (settings.DefaultTenant is null) return Refused(settings, IdentityResolution.Incomplete("The token carries no tenant."));
-                    tenant = settings.DefaultTenant;
-                    break;
             }
+            // No tenant claim: the route's tenant, else the default tenant (decided per request).
+            var tenant = claimed ?? settings.DefaultTenant;
 
-            string user;
+            var user = "";
             var service = false;
+            IdentityResolution? userRefusal = null;
             switch (ReadClaim(principal, settings.UserClaim, out var userClaim))
             {
                 case ClaimRead.Found when IdentityRules.IsValidId(userClaim):
@@ -188,7 +219,8 @@ internal sealed class IdentityResolver(IOptionsMonitor<LicensingOptions> options
                     break;
                 case ClaimRead.Found:
                 case ClaimRead.Ambiguous:
-                    return Refused(settings, IdentityResolution.Invalid("The user claim of the token is malformed."));
+                    userRefusal = IdentityResolution.Invalid("The user claim of the token is malformed.");
+                    break;
                 default:
                     switch (ReadClaim(principal, settings.ClientIdClaim, out var clientId))
                     {
@@ -198,12 +230,15 @@ internal sealed class IdentityResolver(IOptionsMonitor<LicensingOptions> options
                             break;
                         case ClaimRead.Found:
                         case ClaimRead.Ambiguous:
-                            return Refused(settings, IdentityResolution.Invalid("The client id claim of the token is malformed."));
+                            userRefusal = IdentityResolution.Invalid("The client id claim of the token is malformed.");
+                            break;
                         default:
-                            return Refused(settings, IdentityResolution.Incomplete("The token carries neither a user nor a client id."));
+                            userRefusal = IdentityResolution.Incomplete("The token carries neither a user nor a client id.");
+                            break;
                     }
                     break;
             }
+            if (userRefusal is not null) return new Caller(settings) { ClaimedTenant = claimed, Tenant = tenant, UserRefusal = userRefusal };
 
             var sources = settings.DeviceSources;
             var deviceClaims = NoDeviceClaims;
@@ -214,18 +249,19 @@ internal sealed class IdentityResolver(IOptionsMonitor<LicensingOptions> options
                 var read = ReadClaim(principal, sources[i].Name, out var value);
                 deviceClaims[i] = (read, value);
             }
-            return new Caller(settings) { Tenant = tenant, User = user, IsService = service, DeviceClaims = deviceClaims };
+            return new Caller(settings) { ClaimedTenant = claimed, Tenant = tenant, User = user, IsService = service, DeviceClaims = deviceClaims };
         }
 
-        /// <summary>The identity for this device, with its session id (hashed again only when the device changes).</summary>
-        public IdentityResolution Session(ClientKind kind, string device)
+        /// <summary>The identity for this device, with its session id (hashed again only when the tenant or device changes).</summary>
+        public IdentityResolution Session(string tenant, ClientKind kind, string device)
         {
-            var identity = new SessionIdentity(Tenant, User, kind, device);
+            var identity = new SessionIdentity(tenant, User, kind, device);
             var last = Volatile.Read(ref _last);
-            if (last is not null && last.Kind == kind && string.Equals(last.Device, device, StringComparison.Ordinal))
+            if (last is not null && last.Kind == kind && string.Equals(last.Device, device, StringComparison.Ordinal)
+                && string.Equals(last.Tenant, tenant, StringComparison.Ordinal))
                 return IdentityResolution.Of(identity, last.SessionId);
             var sessionId = identity.ComputeSessionId();
-            Volatile.Write(ref _last, new LastSession(kind, device, sessionId));
+            Volatile.Write(ref _last, new LastSession(tenant, kind, device, sessionId));
             return IdentityResolution.Of(identity, sessionId);
         }
 
@@ -239,7 +275,7 @@ internal sealed class IdentityResolver(IOptionsMonitor<LicensingOptions> options
             return read == ClaimRead.Found && string.Equals(clientId, user, StringComparison.Ordinal);
         }
 
-        private sealed record LastSession(ClientKind Kind, string Device, string SessionId);
+        private sealed record LastSession(string Tenant, ClientKind Kind, string Device, string SessionId);
     }
 
     /// <summary>

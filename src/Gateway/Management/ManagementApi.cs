@@ -70,7 +70,10 @@ public static class ManagementApi
             .ProblemCodes(StatusCodes.Status400BadRequest, ManagementProblemCodes.InvalidRequest)
             .ProblemCodes(StatusCodes.Status409Conflict, ManagementProblemCodes.SeatLimitBelowActiveUsers, ManagementProblemCodes.PlanManagedByConfig);
 
+        v1.MapTenantList();
+
         tenants.MapGet("/users", ListUsersAsync)
+            .WithCsv()
             .WithName("ListUsers")
             .WithSummary("List a tenant's users, page by page")
             .WithDescription("Admin of the tenant or operator. Users in ordinal order of their ids; follow nextCursor until it is null. Each user present for the whole walk is listed exactly once, whatever changes meanwhile.")
@@ -101,6 +104,7 @@ public static class ManagementApi
             .ProblemCodes(StatusCodes.Status409Conflict, ManagementProblemCodes.SeatLimitReached, ManagementProblemCodes.UserLimitReached);
 
         tenants.MapGet("/sessions", ListSessionsAsync)
+            .WithCsv()
             .WithName("ListSessions")
             .WithSummary("List a tenant's live sessions, page by page")
             .WithDescription("Admin of the tenant or operator. Sessions in ordinal order of their ids (stable while sessions come and go: each session live for the whole walk is listed once); follow nextCursor until it is null.")
@@ -114,12 +118,14 @@ public static class ManagementApi
             .ProblemCodes(StatusCodes.Status404NotFound, ManagementProblemCodes.SessionNotFound);
 
         tenants.MapGet("/audit", ListAuditAsync)
+            .WithCsv()
             .WithName("ListAudit")
             .WithSummary("Read the tenant's audit trail, newest first")
             .WithDescription("Admin of the tenant or operator. Admin changes and session activity (starts, ends, preemptions, sharing, first sightings), merged newest first and timed by the store clock. Each of the two is capped on its own (Licensing:AuditCapacity entries each per tenant), so session churn never evicts admin changes.")
             .ProblemCodes(StatusCodes.Status400BadRequest, ManagementProblemCodes.InvalidRequest);
 
         tenants.MapGet("/usage", GetUsageAsync)
+            .WithCsv()
             .WithName("GetUsage")
             .WithSummary("Read the usage ledger: per UTC day, peak concurrent sessions and active users")
             .WithDescription($"Admin of the tenant or operator. Kept for {LicenseStore.UsageRetentionDays} days. Defaults: the last {DefaultUsageDays} days up to today (UTC). Days with no recorded admission or change are omitted.")
@@ -186,6 +192,7 @@ public static class ManagementApi
                     new Dictionary<string, object?> { ["activeUsers"] = result.ActiveUsers, ["seatLimit"] = body.SeatLimit });
         }
 
+        AdminChanges(context).PlanChanged(caller.ActorFor(tenant), tenant, model.ToString(), body.SeatLimit, result.EndedSessionIds.Count);
         var snapshot = await store.GetTenantAsync(tenant).ConfigureAwait(false);
         if (snapshot is null) return Problems.TenantNotFound(tenant);
         var response = ToResponse(snapshot, options.CurrentValue);
@@ -237,7 +244,10 @@ public static class ManagementApi
         var (body, error) = await ManagementJson.ReadAsync<UserActivationRequest>(context.Request, context.RequestAborted).ConfigureAwait(false);
         if (error is not null) return error;
 
-        var result = await store.SetUserActiveAsync(tenant, user, body!.Active, Caller(context, options).ActorFor(tenant)).ConfigureAwait(false);
+        var actor = Caller(context, options).ActorFor(tenant);
+        var result = await store.SetUserActiveAsync(tenant, user, body!.Active, actor).ConfigureAwait(false);
+        if (result.Status is ActivationStatus.Created or ActivationStatus.Updated)
+            AdminChanges(context).UserActivation(actor, tenant, user, result.Active, result.EndedSessionIds.Count);
         switch (result.Status)
         {
             case ActivationStatus.TenantUnlicensed:
@@ -273,7 +283,9 @@ public static class ManagementApi
             changes.Add((item.UserId, item.Active));
         }
 
-        var result = await store.SetUsersActiveAsync(tenant, changes, Caller(context, options).ActorFor(tenant)).ConfigureAwait(false);
+        var actor = Caller(context, options).ActorFor(tenant);
+        var result = await store.SetUsersActiveAsync(tenant, changes, actor).ConfigureAwait(false);
+        if (result.Status == ActivationStatus.Updated) AdminChanges(context).BulkActivation(actor, tenant, changes, result.EndedSessionIds.Count);
         return result.Status switch
         {
             ActivationStatus.TenantUnlicensed => Problems.TenantNotFound(tenant),
@@ -295,7 +307,9 @@ public static class ManagementApi
         if (!IdentityRules.IsValidId(body.Activate)) return Problems.Invalid("activate must be 1-128 printable ASCII characters.");
         if (string.Equals(body.Deactivate, body.Activate, StringComparison.Ordinal)) return Problems.Invalid("deactivate and activate must name two different users.");
 
-        var result = await store.SwapUsersAsync(tenant, body.Deactivate, body.Activate, Caller(context, options).ActorFor(tenant)).ConfigureAwait(false);
+        var actor = Caller(context, options).ActorFor(tenant);
+        var result = await store.SwapUsersAsync(tenant, body.Deactivate, body.Activate, actor).ConfigureAwait(false);
+        if (result.Status == ActivationStatus.Updated) AdminChanges(context).UsersSwapped(actor, tenant, body.Deactivate, body.Activate, result.EndedSessionIds.Count);
         return result.Status switch
         {
             ActivationStatus.TenantUnlicensed => Problems.TenantNotFound(tenant),
@@ -335,7 +349,9 @@ public static class ManagementApi
         if (Authorize(context, options, tenant) is { } denied) return denied;
         if (!SessionIdentity.IsWellFormedSessionId(sessionId)) return Problems.SessionNotFound();
         if (await store.GetTenantAsync(tenant).ConfigureAwait(false) is null) return Problems.TenantNotFound(tenant);
-        var ended = await store.EndSessionAsync(tenant, sessionId, EndReason.Revoked, Caller(context, options).ActorFor(tenant)).ConfigureAwait(false);
+        var actor = Caller(context, options).ActorFor(tenant);
+        var ended = await store.EndSessionAsync(tenant, sessionId, EndReason.Revoked, actor).ConfigureAwait(false);
+        if (ended) AdminChanges(context).SessionEnded(actor, tenant, sessionId);
         return ended ? TypedResults.NoContent() : Problems.SessionNotFound();
     }
 
@@ -448,7 +464,10 @@ public static class ManagementApi
 
     // ---- helpers ------------------------------------------------------------------------------
 
-    private static ManagementCaller Caller(HttpContext context, IOptionsMonitor<LicensingOptions> options)
+    /// <summary>The Information line of an admin change (registered by <see cref="ManagementServiceCollectionExtensions.AddLicensingManagementApi"/>).</summary>
+    private static AdminChangeLog AdminChanges(HttpContext context) => context.RequestServices.GetRequiredService<AdminChangeLog>();
+
+    internal static ManagementCaller Caller(HttpContext context, IOptionsMonitor<LicensingOptions> options)
     {
         if (context.Items.TryGetValue(typeof(ManagementCaller), out var cached) && cached is ManagementCaller caller) return caller;
         caller = ManagementCaller.From(context.User, options.CurrentValue);
@@ -494,7 +513,7 @@ public static class ManagementApi
         }
     }
 
-    private static ProblemHttpResult? ParseLimit(string? value, out int limit)
+    internal static ProblemHttpResult? ParseLimit(string? value, out int limit)
     {
         limit = DefaultPageSize;
         if (value is null) return null;
@@ -507,9 +526,9 @@ public static class ManagementApi
         DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out day)
         && day >= DateOnly.FromDateTime(DateTime.UnixEpoch);
 
-    private static string EncodeCursor(string value) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(value));
+    internal static string EncodeCursor(string value) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(value));
 
-    private static bool TryDecodeCursor(string cursor, out string value)
+    internal static bool TryDecodeCursor(string cursor, out string value)
     {
         value = "";
         if (cursor.Length is 0 or > 1024) return false;

@@ -6,12 +6,17 @@ using Gateway.Licensing.Options;
 namespace Gateway.Management;
 
 /// <summary>
-/// Who calls a management route, from the claims of the validated token: tenant and user as in
-/// SPEC §2 and the licensing roles (SPEC §6).
+/// Who calls a management route, from the claims of the validated token: tenant and user as the
+/// proxy reads them, and the licensing roles: the role claim's values (<c>Licensing:Roles:*</c>), or
+/// the user id listed in <c>Licensing:Operators</c> or the token's tenant's <c>Licensing:Tenants:{t}:Admins</c>.
+/// A route's <c>LicensingTenant</c> means nothing here: the management routes are the gateway's own.
 /// </summary>
 public sealed class ManagementCaller
 {
+    /// <summary>The default operator role value (<c>Licensing:Roles:Operator</c>).</summary>
     public const string OperatorRole = "license-operator";
+
+    /// <summary>The default admin role value (<c>Licensing:Roles:Admin</c>).</summary>
     public const string AdminRole = "license-admin";
 
     private ManagementCaller(string? tenant, string? user, bool invalidIdentity, bool isOperator, bool isAdmin)
@@ -81,8 +86,15 @@ public sealed class ManagementCaller
         bool isOperator = false, isAdmin = false;
         foreach (var role in Roles(principal, options.Claims.Role))
         {
-            if (role == OperatorRole) isOperator = true;
-            else if (role == AdminRole) isAdmin = true;
+            if (role == options.Roles.Operator) isOperator = true;
+            else if (role == options.Roles.Admin) isAdmin = true;
+        }
+        if (user is not null && !invalid)
+        {
+            if (options.Operators is { } operators && operators.Contains(user, StringComparer.Ordinal)) isOperator = true;
+            // A listed admin of the tenant its token names (claim, else the default tenant).
+            if (tenant is not null && options.Tenants.TryGetValue(tenant, out var configured)
+                && configured.Admins is { } admins && admins.Contains(user, StringComparer.Ordinal)) isAdmin = true;
         }
         return new ManagementCaller(tenant, user, invalid, isOperator, isAdmin);
     }

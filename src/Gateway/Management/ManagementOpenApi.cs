@@ -106,8 +106,19 @@ internal sealed class ManagementOpenApiTransformer : IOpenApiDocumentTransformer
             }
             operation.Responses["401"] = new OpenApiResponse
             {
-                Description = "No valid bearer token: a WWW-Authenticate: Bearer challenge, no body.",
+                Description = "No valid bearer token: a WWW-Authenticate: Bearer challenge (error=\"invalid_token\" when a token was refused) " +
+                    "and problem details (application/problem+json) with `code`:\n- `token-missing`: no bearer token\n" +
+                    "- `token-invalid`: malformed, expired, not yet valid, badly signed, or from another issuer or audience",
             };
+        }
+
+        if (metadata.OfType<CsvMetadata>().Any() && operation.Responses.TryGetValue("200", out var okResponse) && okResponse is OpenApiResponse ok)
+        {
+            ok.Content ??= new Dictionary<string, OpenApiMediaType>();
+            ok.Content["text/csv"] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String } };
+            ok.Description = (ok.Description ?? "OK") + ". With `Accept: text/csv`: a CSV table (RFC 4180, UTF-8, CRLF) with a header row of the " +
+                "JSON member names and one row per item; ids a user controls that start with = + - @ get a leading ' (no spreadsheet formulas); " +
+                "the next page is in a `Link: <...>; rel=\"next\"` header.";
         }
 
         // Query values are read as strings so that a bad one is a 400 problem; document their real types.

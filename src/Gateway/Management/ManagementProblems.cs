@@ -44,7 +44,7 @@ internal static class Problems
 
     public static ProblemHttpResult Forbidden() =>
         Create(StatusCodes.Status403Forbidden, ManagementProblemCodes.Forbidden, "Forbidden",
-            "This route needs the license-operator role, or license-admin for the tenant of your token.");
+            "This route needs an operator, or an admin of the tenant your token names (roles from the role claim or the configuration).");
 
     public static ProblemHttpResult TenantNotFound(string tenant) =>
         Create(StatusCodes.Status404NotFound, ManagementProblemCodes.TenantNotFound, "Tenant not found", $"There is no licence plan for tenant '{tenant}'.");

@@ -22,6 +22,7 @@ public static class ManagementServiceCollectionExtensions
         services.AddAuthorization();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<LicenseQueries>();
+        services.TryAddSingleton<AdminChangeLog>();
         services.TryAddSingleton<ManagementOpenApiTransformer>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, ManagementPortMatcherPolicy>());
         services.AddOpenApi(DocumentName, options =>

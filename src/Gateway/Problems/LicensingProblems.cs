@@ -10,12 +10,15 @@ internal static class LicensingProblems
     /// <summary>Retry-After of a 503 <c>store-unavailable</c>, in seconds.</summary>
     public const int StoreRetryAfterSeconds = 5;
 
-    public static Task IdentityRefused(HttpContext context, in IdentityResolution resolution) =>
-        resolution.Problem == IdentityProblem.Incomplete
-            ? ProblemResponse.WriteAsync(context, StatusCodes.Status403Forbidden, ProblemCodes.IdentityIncomplete,
-                "Identity incomplete", resolution.Detail ?? "The token does not name a tenant and a user.")
-            : ProblemResponse.WriteAsync(context, StatusCodes.Status400BadRequest, ProblemCodes.InvalidIdentity,
-                "Invalid identity", resolution.Detail ?? "The request's identity is malformed.");
+    public static Task IdentityRefused(HttpContext context, in IdentityResolution resolution) => resolution.Problem switch
+    {
+        IdentityProblem.Incomplete => ProblemResponse.WriteAsync(context, StatusCodes.Status403Forbidden, ProblemCodes.IdentityIncomplete,
+            "Identity incomplete", resolution.Detail ?? "The token does not name a tenant and a user."),
+        IdentityProblem.TenantMismatch => ProblemResponse.WriteAsync(context, StatusCodes.Status403Forbidden, ProblemCodes.TenantMismatch,
+            "Tenant mismatch", resolution.Detail ?? "The token belongs to another tenant than this route."),
+        _ => ProblemResponse.WriteAsync(context, StatusCodes.Status400BadRequest, ProblemCodes.InvalidIdentity,
+            "Invalid identity", resolution.Detail ?? "The request's identity is malformed."),
+    };
 
     public static Task TenantUnlicensed(HttpContext context) =>
         ProblemResponse.WriteAsync(context, StatusCodes.Status403Forbidden, ProblemCodes.TenantUnlicensed,

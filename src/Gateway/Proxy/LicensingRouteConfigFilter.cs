@@ -3,7 +3,8 @@ using Yarp.ReverseProxy.Configuration;
 namespace Gateway.Proxy;
 
 /// <summary>
-/// Parses each route's <c>Licensing</c> metadata when YARP loads the configuration. An invalid value
+/// Parses each route's <c>Licensing</c> and <c>LicensingTenant</c> metadata (the latter also on its
+/// cluster) when YARP loads the configuration. An invalid value
 /// makes YARP refuse the configuration: the gateway does not start (or, on a reload, keeps the
 /// previous configuration and logs the error naming the route). Clusters forward request headers
 /// in UTF-8 unless they say otherwise (see <see cref="ConfigureClusterAsync"/>).
@@ -30,7 +31,7 @@ internal sealed class LicensingRouteConfigFilter(RouteLicensingModes modes) : IP
 
     public ValueTask<RouteConfig> ConfigureRouteAsync(RouteConfig route, ClusterConfig? cluster, CancellationToken cancel)
     {
-        modes.Remember(route, RouteLicensingModes.Parse(route));
+        modes.Remember(route, RouteLicensingModes.Parse(route), RouteLicensingModes.ParseTenant(route, cluster));
         return new(route);
     }
 }

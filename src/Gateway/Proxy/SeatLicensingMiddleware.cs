@@ -40,38 +40,38 @@ internal sealed partial class SeatLicensingMiddleware(
             return LicensingProblems.NotFound(context);
         }
 
-        var route = context.GetReverseProxyFeature().Route.Config;
-        var mode = modes.Get(route);
-        if (mode == LicensingMode.Off)
+        var route = context.GetReverseProxyFeature().Route;
+        var licensing = modes.Lookup(route);
+        if (licensing.Mode == LicensingMode.Off)
         {
-            LogForwardedUnlicensed(route.RouteId);
+            LogForwardedUnlicensed(route.Config.RouteId);
             return next(context);
         }
 
-        if (tokens.TryGetPrincipal(context.Request, out var cached)) return OnAuthenticated(context, mode, cached);
+        if (tokens.TryGetPrincipal(context.Request, out var cached)) return OnAuthenticated(context, licensing, cached);
 
         var authentication = context.AuthenticateAsync(Scheme);
         return authentication.IsCompletedSuccessfully
-            ? OnAuthenticated(context, mode, authentication.Result.Principal)
-            : AwaitAuthenticationAsync(context, mode, authentication);
+            ? OnAuthenticated(context, licensing, authentication.Result.Principal)
+            : AwaitAuthenticationAsync(context, licensing, authentication);
     }
 
-    private async Task AwaitAuthenticationAsync(HttpContext context, LicensingMode mode, Task<AuthenticateResult> authentication) =>
-        await OnAuthenticated(context, mode, (await authentication.ConfigureAwait(false)).Principal).ConfigureAwait(false);
+    private async Task AwaitAuthenticationAsync(HttpContext context, RouteLicensing licensing, Task<AuthenticateResult> authentication) =>
+        await OnAuthenticated(context, licensing, (await authentication.ConfigureAwait(false)).Principal).ConfigureAwait(false);
 
     /// <param name="principal">The caller, or null when the request carries no valid bearer token.</param>
-    private Task OnAuthenticated(HttpContext context, LicensingMode mode, ClaimsPrincipal? principal)
+    private Task OnAuthenticated(HttpContext context, RouteLicensing licensing, ClaimsPrincipal? principal)
     {
-        if (mode == LicensingMode.Release) return ForwardReleasing(context, principal);
+        if (licensing.Mode == LicensingMode.Release) return ForwardReleasing(context, licensing.Tenant, principal);
 
         if (principal is null)
         {
             LogChallenged();
-            return context.ChallengeAsync(Scheme);
+            return BearerChallenge.ChallengeAsync(context);
         }
 
         context.User = principal;
-        var resolution = identities.Resolve(context, principal);
+        var resolution = identities.Resolve(context, principal, routeTenant: licensing.Tenant);
         if (!resolution.Succeeded)
         {
             LogIdentityRefused(resolution.Problem);
@@ -116,7 +116,7 @@ internal sealed partial class SeatLicensingMiddleware(
     /// be read has no session to end, and must still reach the backend (a browser's logout carries no
     /// bearer token). With an identity, its session ends when the backend answers 2xx/3xx.
     /// </summary>
-    private Task ForwardReleasing(HttpContext context, ClaimsPrincipal? principal)
+    private Task ForwardReleasing(HttpContext context, string? routeTenant, ClaimsPrincipal? principal)
     {
         if (principal is null)
         {
@@ -125,7 +125,7 @@ internal sealed partial class SeatLicensingMiddleware(
         }
 
         context.User = principal;
-        var resolution = identities.Resolve(context, principal, mintDeviceCookie: false);
+        var resolution = identities.Resolve(context, principal, mintDeviceCookie: false, routeTenant);
         if (!resolution.Succeeded)
         {
             LogReleaseWithoutSession("no valid identity");

@@ -1,3 +1,4 @@
+using System.Reflection;
 using Gateway.Licensing.Options;
 using Gateway.Licensing.Telemetry;
 using Gateway.Management;
@@ -10,6 +11,14 @@ namespace Gateway.Telemetry;
 
 internal static class GatewayTelemetryExtensions
 {
+    /// <summary><c>service.name</c> unless <c>OTEL_SERVICE_NAME</c> or <c>OTEL_RESOURCE_ATTRIBUTES</c> says otherwise.</summary>
+    public const string ServiceName = "seat-gateway";
+
+    /// <summary><c>service.version</c>: the product's version (the assembly's informational version, without build metadata).</summary>
+    public static readonly string ProductVersion =
+        (typeof(GatewayTelemetryExtensions).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0")
+        .Split('+')[0];
+
     /// <summary>Meters of ASP.NET Core and System.Net.Http whose metrics the shipped dashboard and alerts use.</summary>
     private static readonly string[] StandardMeters =
     [
@@ -48,7 +57,11 @@ internal static class GatewayTelemetryExtensions
             || !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]);
 
         var telemetry = services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService("seat-gateway"))
+            // The built-in name and the product's version first, then OTEL_RESOURCE_ATTRIBUTES and
+            // OTEL_SERVICE_NAME (environment or configuration), which win: a later detector overrides.
+            .ConfigureResource(resource => resource
+                .AddService(ServiceName, serviceVersion: ProductVersion)
+                .AddEnvironmentVariableDetector())
             .WithMetrics(metrics => metrics
                 .AddMeter(LicensingMetrics.MeterName)
                 .AddMeter(StandardMeters)

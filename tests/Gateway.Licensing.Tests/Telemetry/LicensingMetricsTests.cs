@@ -53,7 +53,8 @@ public sealed class LicensingMetricsTests(RedisServerFixture redis) : IAsyncLife
         Assert.Equal(1, byResult["user_inactive"]);
         Assert.Equal(1, byResult["tenant_unlicensed"]);
         Assert.All(admissions.GetMeasurementSnapshot(), m => Assert.Equal("desktop", m.Tags["licensing.client.kind"]));
-        Assert.All(admissions.GetMeasurementSnapshot(), m => Assert.Equal(2, m.Tags.Count));
+        Assert.All(admissions.GetMeasurementSnapshot(), m => Assert.Equal(3, m.Tags.Count));
+        Assert.All(admissions.GetMeasurementSnapshot(), m => Assert.NotNull(m.Tags["licensing.tenant"]));
 
         var byReason = ended.GetMeasurementSnapshot()
             .GroupBy(m => (string)m.Tags["licensing.end_reason"]!)

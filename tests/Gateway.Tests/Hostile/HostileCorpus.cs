@@ -323,7 +323,8 @@ public static class HostileCorpus
     {
         if (Spec.RequestLineTooLong(method, "/_licensing/v1/" + target)) return Outcome.Server(414);
         if (value.Contains('\0')) return Outcome.Server(400); // Kestrel refuses %00 in a path
-        if (value.Length == 0) return Outcome.NotFound; // no segment: no such route
+        // No segment: "tenants/" is the operator's tenant list; "users/" names no user route.
+        if (value.Length == 0) return tenant ? Outcome.Read : Outcome.NotFound;
         if (tenant) return !Spec.IsTenant(value) ? Outcome.InvalidRequest : Outcome.Problem(404, "tenant-not-found");
         return Spec.IsId(value) ? Outcome.Applied(201, Managed) : Outcome.InvalidRequest;
     }

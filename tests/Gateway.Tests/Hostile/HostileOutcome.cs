@@ -32,6 +32,9 @@ public enum Answer
 
     /// <summary>A management change that is valid by SPEC §6 (an odd but legal user id): only the addressed tenant's keys change.</summary>
     Applied,
+
+    /// <summary>A management read that is valid (e.g. the operator's tenant list): 200 JSON; nothing forwarded, store unchanged.</summary>
+    Read,
 }
 
 /// <summary>The expected answer of one hostile request.</summary>
@@ -43,6 +46,7 @@ public sealed record Outcome(Answer Answer, int Status, string? Code = null, str
     public static readonly Outcome InvalidIdentity = Problem(400, "invalid-identity");
     public static readonly Outcome InvalidRequest = Problem(400, "invalid-request");
     public static readonly Outcome NotFound = Problem(404, "not-found");
+    public static readonly Outcome Read = new(Answer.Read, 200);
 
     public static Outcome Problem(int status, string code) => new(Answer.Problem, status, code);
 

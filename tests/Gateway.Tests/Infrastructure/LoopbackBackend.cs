@@ -19,6 +19,7 @@ namespace Gateway.Tests.Infrastructure;
 /// <remarks>
 /// <list type="bullet">
 /// <item><c>/status/{code}</c> (200–599) answers with that status code.</item>
+/// <item><c>/delay/{ms}</c> waits that long (at most 60 s, or until the request is aborted), then echoes.</item>
 /// <item>Any other path answers 200 with JSON <c>{ "path", "method", "query", "headers": { name: value } }</c>
 /// describing the request it received (multi-valued headers joined with <c>", "</c>).</item>
 /// </list>
@@ -85,6 +86,17 @@ public sealed class LoopbackBackend : IAsyncLifetime, IAsyncDisposable
         }
         else
         {
+            if (segments is ["delay", var ms, ..] && int.TryParse(ms, out var delay))
+            {
+                try
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Clamp(delay, 0, 60_000)), context.RequestAborted);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
             response.StatusCode = StatusCodes.Status200OK;
         }
 

@@ -56,6 +56,9 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
         return this;
     }
 
+    /// <summary>The configuration value set for <paramref name="key"/>, or null.</summary>
+    public string? Setting(string key) => _settings.TryGetValue(key, out var value) ? value : null;
+
     /// <summary>
     /// Adds logging to the test host (which otherwise has no logger providers), e.g. a capturing
     /// provider; call before the first request.

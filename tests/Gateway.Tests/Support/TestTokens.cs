@@ -59,8 +59,10 @@ public static class TestTokens
     public static string Expired(string tenant, string user) =>
         Create(Claims(tenant, user), notBefore: DateTime.UtcNow.AddMinutes(-10), expires: DateTime.UtcNow.AddMinutes(-2));
 
+    // Valid from an hour on: theory data is made when the tests are discovered, which on a busy
+    // machine can be minutes before the test runs.
     public static string NotYetValid(string tenant, string user) =>
-        Create(Claims(tenant, user), notBefore: DateTime.UtcNow.AddMinutes(2), expires: DateTime.UtcNow.AddMinutes(30));
+        Create(Claims(tenant, user), notBefore: DateTime.UtcNow.AddHours(1), expires: DateTime.UtcNow.AddHours(2));
 
     public static string WithoutExpiry(string tenant, string user) => Create(Claims(tenant, user), withExpiry: false);
 
