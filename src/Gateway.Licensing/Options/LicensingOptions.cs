@@ -71,6 +71,15 @@ public sealed class LicensingOptions
     public IReadOnlyList<string> EffectiveDeviceSources => DeviceSources is { Length: > 0 } configured ? configured : DefaultDeviceSources;
 
     public TimeSpan EffectiveTouchInterval => TouchInterval ?? IdleTimeout / 20;
+
+    /// <summary>
+    /// How long after its last recorded use the store keeps a session: <see cref="IdleTimeout"/> +
+    /// <see cref="EffectiveTouchInterval"/>. Use is recorded lazily (at most once per touch interval), and
+    /// the gateway never lets the record fall a touch interval or more behind the last request, so a
+    /// session ends between IdleTimeout and IdleTimeout + TouchInterval after its last request, never
+    /// before IdleTimeout (docs/sessions.md).
+    /// </summary>
+    public TimeSpan StoreIdleWindow => IdleTimeout + EffectiveTouchInterval;
 }
 
 public sealed class ClaimOptions

@@ -1,7 +1,10 @@
 -- Admits one session, atomically for the tenant (SPEC §3).
 -- ARGV[4] session id, [5] user, [6] client kind, [7] device, [8] service lifetime ms,
 -- [9] '1' = AtCapacity Reject (never preempt), [10] '1' = AutoActivate.
--- Reply: { outcome, created (0|1), seatLimit, activeSessions, retryAfterMs, yourSessions, ended pairs... }
+-- Reply: { outcome, created (0|1), seatLimit, activeSessions, retryAfterMs, yourSessions, startedMs,
+--          lifetimeLeftMs, ended pairs... }; the last two describe the admitted session (0 and -1 when
+--          refused): when it started (the same id can start again after it ended) and, for a service
+--          session, how long until its deadline (-1: none), so the gateway's cache never outlives it.
 local SID, USER, KIND, DEVICE = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local LIFETIME = tonumber(ARGV[8])
 local REJECT = ARGV[9] == '1'
@@ -11,13 +14,22 @@ purge(64)
 local model, limit = plan()
 
 local function reply(outcome, created, retry_ms, yours)
-  return with_ended({ outcome, created, limit, redis.call('HLEN', K_SESSIONS), retry_ms or 0, yours or '' })
+  local started, left = 0, -1
+  local rec = redis.call('HGET', K_SESSIONS, SID)
+  if rec then
+    local _, _, _, s = parse_session(rec)
+    started = s
+    local deadline = redis.call('ZSCORE', K_SVC, SID)
+    if deadline then left = math.max(0, tonumber(deadline) - NOW) end
+  end
+  return with_ended({ outcome, created, limit, redis.call('HLEN', K_SESSIONS), retry_ms or 0, yours or '', started, left })
 end
 
 if not model then return reply('tenant_unlicensed', 0) end
 
--- Re-admission of a live session refreshes it and never counts it twice.
-if redis.call('HEXISTS', K_SESSIONS, SID) == 1 then
+-- Re-admission of a live session refreshes it and never counts it twice. One that has expired (idle,
+-- or past its lifetime) ends now and the caller gets a new session if a seat is free.
+if redis.call('HEXISTS', K_SESSIONS, SID) == 1 and not expire_if_due(SID) then
   redis.call('ZADD', K_RECENCY, NOW, SID)
   redis.call('HSET', K_SEEN, USER, NOW)
   return reply('admitted', 0)

@@ -62,9 +62,12 @@ public sealed class LicenseStore
             "tenant_unlicensed" => AdmissionOutcome.TenantUnlicensed,
             var other => throw new InvalidOperationException($"Unexpected admission outcome '{other}'."),
         };
-        var ended = Ended(identity.Tenant, reply, 6);
+        var ended = Ended(identity.Tenant, reply, 8);
+        var lifetimeLeft = (long)reply[7];
         return new AdmissionResult
         {
+            SessionStartedMs = (long)reply[6],
+            LifetimeLeft = lifetimeLeft < 0 ? null : TimeSpan.FromMilliseconds(lifetimeLeft),
             Outcome = outcome,
             SessionId = sessionId,
             Created = (long)reply[1] == 1,
@@ -78,11 +81,22 @@ public sealed class LicenseStore
     }
 
     /// <summary>Refreshes the sliding expiry of live sessions of one tenant in one round trip.</summary>
-    public async Task<TouchResult> TouchAsync(string tenant, IReadOnlyCollection<string> sessionIds)
+    public Task<TouchResult> TouchAsync(string tenant, IReadOnlyCollection<string> sessionIds) =>
+        TouchAsync(tenant, sessionIds.Select(id => (id, 0L)).ToArray());
+
+    /// <summary>
+    /// Refreshes the sliding expiry of live sessions of one tenant in one round trip. Each session is
+    /// named with the start (<see cref="AdmissionResult.SessionStartedMs"/>) the caller knows it by, or 0
+    /// for any: a session that ended and started again since is reported missing, not refreshed.
+    /// </summary>
+    public async Task<TouchResult> TouchAsync(string tenant, IReadOnlyList<(string SessionId, long StartedMs)> sessions)
     {
-        var args = new RedisValue[sessionIds.Count];
-        var i = 0;
-        foreach (var id in sessionIds) args[i++] = id;
+        var args = new RedisValue[2 * sessions.Count];
+        for (var i = 0; i < sessions.Count; i++)
+        {
+            args[2 * i] = sessions[i].SessionId;
+            args[2 * i + 1] = sessions[i].StartedMs;
+        }
         var reply = await RunAsync(tenant, LicensingScripts.Touch, "gateway", args).ConfigureAwait(false);
         var missingCount = (int)(long)reply[0];
         var missing = new string[missingCount];
@@ -259,7 +273,7 @@ public sealed class LicenseStore
     {
         var options = _options.CurrentValue;
         var argv = new RedisValue[3 + args.Length];
-        argv[0] = (long)options.IdleTimeout.TotalMilliseconds;
+        argv[0] = (long)options.StoreIdleWindow.TotalMilliseconds;
         argv[1] = options.AuditCapacity;
         argv[2] = actor;
         args.CopyTo(argv, 3);
