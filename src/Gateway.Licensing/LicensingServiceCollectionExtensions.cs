@@ -28,6 +28,7 @@ public static class LicensingServiceCollectionExtensions
         services.TryAddSingleton<SessionAdmitter>();
         services.TryAddSingleton<RevocationBus>();
         services.TryAddSingleton<SessionSweeper>();
+        services.TryAddSingleton<SessionUseTracker>();
         services.TryAddSingleton<ConfiguredPlanSeeder>();
         services.TryAddSingleton<TenantGauges>();
         services.TryAddSingleton<RejectionBurstLog>();
@@ -39,6 +40,7 @@ public static class LicensingServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<ConfiguredPlanSeeder>());
         services.AddHostedService(sp => sp.GetRequiredService<TouchBatcher>());
         services.AddHostedService(sp => sp.GetRequiredService<SessionSweeper>());
+        services.AddHostedService(sp => sp.GetRequiredService<SessionUseTracker>());
         services.AddHostedService(sp => sp.GetRequiredService<TenantGauges>());
         services.AddHostedService(sp => sp.GetRequiredService<StoreHealthProbe>());
         return services;
