@@ -183,20 +183,28 @@ public sealed class LongLivedConnectionTests(LongLivedConnectionTests.Fixture fi
     public async Task A_session_ended_by_another_replica_closes_the_websocket_within_a_second()
     {
         const string tenant = "ws-remote";
-        using var socket = await fixture.OpenWebSocketAsync(TestTokens.User(tenant, "alice"));
-        Assert.Equal("hello", await EchoAsync(socket, "hello", TimeSpan.FromSeconds(10)));
-
         // What another replica does: end the session in the store, then announce it on the channel.
         await using var other = await ConnectionMultiplexer.ConnectAsync(fixture.Redis.ConnectionString);
         var otherStore = new LicenseStore(other, new StaticOptionsMonitor<LicensingOptions>(new LicensingOptions { IdleTimeout = Idle }), []);
-        var session = SessionOf(tenant, "alice");
-        var since = Stopwatch.StartNew();
-        Assert.True(await otherStore.EndSessionAsync(tenant, session, EndReason.Revoked, "admin"));
-        await other.GetSubscriber().PublishAsync(TenantKeys.RevocationChannel, session);
+        var worst = TimeSpan.Zero;
+        var trials = Trials.Count(1);
+        for (var trial = 0; trial < trials; trial++)
+        {
+            var device = $"d{trial}";
+            using var socket = await fixture.OpenWebSocketAsync(TestTokens.User(tenant, "alice"), device);
+            Assert.Equal("hello", await EchoAsync(socket, "hello", TimeSpan.FromSeconds(10)));
 
-        var took = await TimeUntilClosedAsync(socket, since, TimeSpan.FromSeconds(5));
-        Assert.True(took is not null, "the WebSocket was still open 5 s after another replica ended its session");
-        Assert.True(took <= CloseBound, $"the WebSocket closed {took!.Value.TotalMilliseconds:F0} ms after another replica ended its session");
+            var session = SessionOf(tenant, "alice", device);
+            var since = Stopwatch.StartNew();
+            Assert.True(await otherStore.EndSessionAsync(tenant, session, EndReason.Revoked, "admin"));
+            await other.GetSubscriber().PublishAsync(TenantKeys.RevocationChannel, session);
+
+            var took = await TimeUntilClosedAsync(socket, since, TimeSpan.FromSeconds(5));
+            Assert.True(took is not null, "the WebSocket was still open 5 s after another replica ended its session");
+            Assert.True(took <= CloseBound, $"the WebSocket closed {took!.Value.TotalMilliseconds:F0} ms after another replica ended its session");
+            worst = took.Value > worst ? took.Value : worst;
+        }
+        output.WriteLine($"WebSocket closed after another replica ended its session: worst of {trials} trials {worst.TotalMilliseconds:F0} ms");
     }
 
     [Fact]
@@ -245,22 +253,28 @@ public sealed class LongLivedConnectionTests(LongLivedConnectionTests.Fixture fi
     public async Task A_service_sessions_websocket_is_closed_at_its_lifetime()
     {
         const string tenant = "svc-ws";
-        var socket = new ClientWebSocket();
-        socket.Options.SetRequestHeader("Authorization", "Bearer " + TestTokens.Service(tenant, "batch"));
-        socket.Options.SetRequestHeader("User-Agent", DesktopAgent);
-        await socket.ConnectAsync(new Uri($"ws://{fixture.Address.Authority}/api/ws"), CancellationToken.None);
-        using var _ = socket;
-        // A service token carries no device: the device is the fingerprint. Take the id the backend saw.
-        var session = fixture.Backend.Received.Last(r => r.Path == "/api/ws").Session;
-        var deadlineMs = await fixture.Redis.Connection.GetDatabase().SortedSetScoreAsync(TenantKeys.For(tenant)[TenantKeys.Service], session);
-        Assert.NotNull(deadlineMs);
-        var deadline = DateTimeOffset.FromUnixTimeMilliseconds((long)deadlineMs.Value);
+        var latest = TimeSpan.MinValue;
+        var trials = Trials.Count(1);
+        for (var trial = 0; trial < trials; trial++)
+        {
+            var socket = new ClientWebSocket();
+            socket.Options.SetRequestHeader("Authorization", "Bearer " + TestTokens.Service(tenant, $"batch-{trial}"));
+            socket.Options.SetRequestHeader("User-Agent", DesktopAgent);
+            await socket.ConnectAsync(new Uri($"ws://{fixture.Address.Authority}/api/ws"), CancellationToken.None);
+            using var _ = socket;
+            // A service token carries no device: the device is the fingerprint. Take the id the backend saw.
+            var session = fixture.Backend.Received.Last(r => r.Path == "/api/ws").Session;
+            var deadlineMs = await fixture.Redis.Connection.GetDatabase().SortedSetScoreAsync(TenantKeys.For(tenant)[TenantKeys.Service], session);
+            Assert.NotNull(deadlineMs);
+            var deadline = DateTimeOffset.FromUnixTimeMilliseconds((long)deadlineMs.Value);
 
-        var clock = Stopwatch.StartNew();
-        var closed = await TimeUntilClosedAsync(socket, clock, ServiceLifetime + TimeSpan.FromSeconds(5));
-        var closedAt = DateTimeOffset.UtcNow;
-        Assert.True(closed is not null, "the service session's WebSocket outlived its lifetime by 5 s");
-        Assert.True(closedAt - deadline <= CloseBound, $"the WebSocket closed {(closedAt - deadline).TotalMilliseconds:F0} ms after the session's deadline");
-        output.WriteLine($"service WebSocket closed {(closedAt - deadline).TotalMilliseconds:F0} ms after the session's deadline");
+            var clock = Stopwatch.StartNew();
+            var closed = await TimeUntilClosedAsync(socket, clock, ServiceLifetime + TimeSpan.FromSeconds(5));
+            var closedAt = DateTimeOffset.UtcNow;
+            Assert.True(closed is not null, "the service session's WebSocket outlived its lifetime by 5 s");
+            Assert.True(closedAt - deadline <= CloseBound, $"the WebSocket closed {(closedAt - deadline).TotalMilliseconds:F0} ms after the session's deadline");
+            latest = closedAt - deadline > latest ? closedAt - deadline : latest;
+        }
+        output.WriteLine($"service WebSocket closed at most {latest.TotalMilliseconds:F0} ms after the session's deadline ({trials} trials; negative: before it)");
     }
 }

@@ -36,6 +36,7 @@ public sealed partial class SessionUseTracker : BackgroundService
 
     private readonly ConcurrentQueue<SessionUse> _opened = new();
     private readonly List<SessionUse> _open = [];
+    private long _nextDeadline = long.MaxValue;
     private readonly Lock _passLock = new();
     private readonly LocalSessionCache _cache;
     private readonly TouchBatcher _touches;
@@ -114,8 +115,12 @@ public sealed partial class SessionUseTracker : BackgroundService
         while (!stoppingToken.IsCancellationRequested)
         {
             Pass();
+            // Wake at the next tick, or when an open service session reaches its deadline if sooner.
+            var pause = Tick;
+            var untilDeadline = _time.GetElapsedTime(_time.GetTimestamp(), Volatile.Read(ref _nextDeadline));
+            if (untilDeadline < pause) pause = untilDeadline > TimeSpan.Zero ? untilDeadline : TimeSpan.FromMilliseconds(1);
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            var delay = Task.Delay(Tick, _time, wait.Token);
+            var delay = Task.Delay(pause, _time, wait.Token);
             var ended = _cache.EndedSignal.WaitAsync(wait.Token);
             await Task.WhenAny(delay, ended).ConfigureAwait(false);
             await wait.CancelAsync().ConfigureAwait(false);
@@ -142,6 +147,7 @@ public sealed partial class SessionUseTracker : BackgroundService
             // While the store is down a touch cannot land; the outage policy decides meanwhile.
             var storeUp = !_health.IsUnavailable;
             int kept = 0, aborted = 0;
+            var nextDeadline = long.MaxValue;
             for (var i = 0; i < _open.Count; i++)
             {
                 var use = _open[i];
@@ -160,11 +166,13 @@ public sealed partial class SessionUseTracker : BackgroundService
                 }
 
                 _open[kept++] = use;
+                nextDeadline = Math.Min(nextDeadline, Volatile.Read(ref entry.Deadline));
                 Volatile.Write(ref entry.LastRequestAt, now);
                 var confirmedAt = Volatile.Read(ref entry.ConfirmedAt);
                 if (storeUp && (confirmedAt < trustedSince || _time.GetElapsedTime(confirmedAt, now) >= touchInterval)) _touches.Enqueue(entry);
             }
             _open.RemoveRange(kept, _open.Count - kept);
+            Volatile.Write(ref _nextDeadline, nextDeadline);
             if (aborted > 0) LogClosed(aborted);
             return aborted;
         }
