@@ -36,7 +36,8 @@ public sealed class LicensingOptions
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(20);
 
     /// <summary>
-    /// How often a live session's stored expiry is refreshed. Default: <see cref="IdleTimeout"/> / 20;
+    /// How often (at most) a live session's use is recorded in the store; the store keeps a session
+    /// <see cref="StoreIdleWindow"/> after its recorded use. Default: <see cref="IdleTimeout"/> / 20;
     /// always less than <see cref="IdleTimeout"/>.
     /// </summary>
     public TimeSpan? TouchInterval { get; set; }
