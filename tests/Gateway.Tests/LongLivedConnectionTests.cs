@@ -138,8 +138,9 @@ public sealed class LongLivedConnectionTests(LongLivedConnectionTests.Fixture fi
         Assert.True(whileOpen == HttpStatusCode.TooManyRequests,
             $"{open.Elapsed.TotalSeconds:F1} s into an open WebSocket with traffic every 0.5 s, another user got {(int)whileOpen}: the socket lost its seat");
 
-        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+        // Timed from before the close: the gateway cannot see the socket close before the client starts closing it.
         var closed = Stopwatch.StartNew();
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
 
         // The session idles out between IdleTimeout and IdleTimeout + TouchInterval after the close, never before.
         await Task.Delay(Idle - TimeSpan.FromSeconds(1));

@@ -27,9 +27,11 @@ public sealed class LocalSessionCache
     private readonly ConcurrentDictionary<string, long> _tombstones = new(StringComparer.Ordinal);
     private readonly int _capacity;
 
-    // Kept alongside the dictionary: ConcurrentDictionary.Count takes every lock of the dictionary,
-    // which on each admission made concurrent admissions wait for each other.
+    // Kept alongside the dictionaries: ConcurrentDictionary.Count takes every lock of the dictionary,
+    // and so does IsEmpty when it is empty (the tombstones' usual state); on each admission that made
+    // concurrent admissions wait for each other.
     private int _count;
+    private int _tombstoneCount;
 
     public LocalSessionCache(int capacity = 500_000) => _capacity = capacity;
 
@@ -78,7 +80,7 @@ public sealed class LocalSessionCache
     }
 
     private bool EndedSince(string sessionId, long sentAt) =>
-        !_tombstones.IsEmpty && _tombstones.TryGetValue(sessionId, out var endedAt) && endedAt >= sentAt;
+        Volatile.Read(ref _tombstoneCount) > 0 && _tombstones.TryGetValue(sessionId, out var endedAt) && endedAt >= sentAt;
 
     private static void Refresh(Entry entry, long sentAt, long deadline)
     {
@@ -94,7 +96,11 @@ public sealed class LocalSessionCache
     /// </summary>
     public void Ended(string sessionId, long now)
     {
-        _tombstones.AddOrUpdate(sessionId, now, (_, old) => Math.Max(old, now));
+        // Counted before it is visible: a reader that sees the tombstone also sees the count.
+        Interlocked.Increment(ref _tombstoneCount);
+        var added = false;
+        _tombstones.AddOrUpdate(sessionId, _ => { added = true; return now; }, (_, old) => { added = false; return Math.Max(old, now); });
+        if (!added) Interlocked.Decrement(ref _tombstoneCount);
         Forget(sessionId);
     }
 
@@ -147,14 +153,14 @@ public sealed class LocalSessionCache
     /// <summary>Drops tombstones of sessions that ended before local tick <paramref name="before"/>.</summary>
     public void RemoveTombstones(long before)
     {
-        if (_tombstones.IsEmpty) return;
+        if (Volatile.Read(ref _tombstoneCount) == 0) return;
         foreach (var (id, endedAt) in _tombstones)
         {
-            if (endedAt < before) _tombstones.TryRemove(new KeyValuePair<string, long>(id, endedAt));
+            if (endedAt < before && _tombstones.TryRemove(new KeyValuePair<string, long>(id, endedAt))) Interlocked.Decrement(ref _tombstoneCount);
         }
     }
 
-    internal int TombstoneCount => _tombstones.Count;
+    internal int TombstoneCount => Volatile.Read(ref _tombstoneCount);
 
     public sealed class Entry(string tenant, string sessionId)
     {
