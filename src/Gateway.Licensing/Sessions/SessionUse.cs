@@ -9,9 +9,20 @@ public abstract class SessionUse
 {
     private const int Open = 0, Closed = 1, Aborting = 2, Aborted = 3;
 
+    /// <param name="closesAtOnce">
+    /// True for a use that never completes by itself (an upgraded connection): closed as soon as its
+    /// session ends. Otherwise it gets <see cref="SessionUseTracker.Grace"/> to complete first.
+    /// </param>
+    protected SessionUse(bool closesAtOnce) => ClosesAtOnce = closesAtOnce;
+
+    internal bool ClosesAtOnce { get; }
+
     private int _state;
 
     internal LocalSessionCache.Entry Entry = null!;
+
+    /// <summary>When the tracker first saw the use (local tick): it was opened at or before then.</summary>
+    internal long SeenAt;
 
     internal bool IsOpen => Volatile.Read(ref _state) == Open;
 

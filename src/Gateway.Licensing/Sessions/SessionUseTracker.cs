@@ -16,8 +16,10 @@ namespace Gateway.Licensing.Sessions;
 /// least every touch interval, so the session keeps its seat; when the use closes, the idle clock
 /// starts then (<see cref="Closed"/>);</item>
 /// <item>closes it once its session ended for any reason on this replica's knowledge (ended here,
-/// announced by another replica, found gone by a touch, a service session's lifetime over): at once,
-/// woken by the end, and at the latest at the next tick;</item>
+/// announced by another replica, found gone by a touch, a service session's lifetime over), woken by
+/// the end: an upgraded connection (WebSocket) at once; any other request gets <see cref="Grace"/>
+/// to complete (an ordinary call does), and is aborted if it is still open then (a stream, a long
+/// poll), so nothing outlives its session by more than that;</item>
 /// <item>asks the store again about its session when the session's last confirmation is older than the
 /// revocation subscription's proof (<see cref="RevocationBus.TrustedSince"/>): an end announced while
 /// the subscription was down may have been missed, and the touch's answer tells.</item>
@@ -34,9 +36,12 @@ public sealed partial class SessionUseTracker : BackgroundService
 
     private static readonly TimeSpan MinTick = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>How long a request already in flight when its session ends may still take to complete.</summary>
+    public static readonly TimeSpan Grace = TimeSpan.FromMilliseconds(500);
+
     private readonly ConcurrentQueue<SessionUse> _opened = new();
     private readonly List<SessionUse> _open = [];
-    private long _nextDeadline = long.MaxValue;
+    private long _nextWake = long.MaxValue;
     private readonly Lock _passLock = new();
     private readonly LocalSessionCache _cache;
     private readonly TouchBatcher _touches;
@@ -115,10 +120,11 @@ public sealed partial class SessionUseTracker : BackgroundService
         while (!stoppingToken.IsCancellationRequested)
         {
             Pass();
-            // Wake at the next tick, or when an open service session reaches its deadline if sooner.
+            // Wake at the next tick, or sooner when an open service session reaches its deadline or a
+            // request of an ended session has had its grace.
             var pause = Tick;
-            var untilDeadline = _time.GetElapsedTime(_time.GetTimestamp(), Volatile.Read(ref _nextDeadline));
-            if (untilDeadline < pause) pause = untilDeadline > TimeSpan.Zero ? untilDeadline : TimeSpan.FromMilliseconds(1);
+            var untilDue = _time.GetElapsedTime(_time.GetTimestamp(), Volatile.Read(ref _nextWake));
+            if (untilDue < pause) pause = untilDue > TimeSpan.Zero ? untilDue : TimeSpan.FromMilliseconds(1);
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             var delay = Task.Delay(pause, _time, wait.Token);
             var ended = _cache.EndedSignal.WaitAsync(wait.Token);
@@ -140,14 +146,17 @@ public sealed partial class SessionUseTracker : BackgroundService
     {
         lock (_passLock)
         {
+            var first = _open.Count;
             while (_opened.TryDequeue(out var queued)) _open.Add(queued);
             var now = _time.GetTimestamp();
+            for (var i = first; i < _open.Count; i++) _open[i].SeenAt = now;
+            var grace = (long)(Grace.TotalSeconds * _time.TimestampFrequency);
             var touchInterval = _options.CurrentValue.EffectiveTouchInterval;
             var trustedSince = _revocations.TrustedSince;
             // While the store is down a touch cannot land; the outage policy decides meanwhile.
             var storeUp = !_health.IsUnavailable;
             int kept = 0, aborted = 0;
-            var nextDeadline = long.MaxValue;
+            var nextWake = long.MaxValue;
             for (var i = 0; i < _open.Count; i++)
             {
                 var use = _open[i];
@@ -161,18 +170,24 @@ public sealed partial class SessionUseTracker : BackgroundService
                 }
                 if (entry.IsEnded)
                 {
-                    if (use.TryAbort()) aborted++;
+                    if (use.ClosesAtOnce || now - use.SeenAt >= grace)
+                    {
+                        if (use.TryAbort()) aborted++;
+                        continue;
+                    }
+                    _open[kept++] = use; // admitted before the end: it may still complete by itself
+                    nextWake = Math.Min(nextWake, use.SeenAt + grace);
                     continue;
                 }
 
                 _open[kept++] = use;
-                nextDeadline = Math.Min(nextDeadline, Volatile.Read(ref entry.Deadline));
+                nextWake = Math.Min(nextWake, Volatile.Read(ref entry.Deadline));
                 Volatile.Write(ref entry.LastRequestAt, now);
                 var confirmedAt = Volatile.Read(ref entry.ConfirmedAt);
                 if (storeUp && (confirmedAt < trustedSince || _time.GetElapsedTime(confirmedAt, now) >= touchInterval)) _touches.Enqueue(entry);
             }
             _open.RemoveRange(kept, _open.Count - kept);
-            Volatile.Write(ref _nextDeadline, nextDeadline);
+            Volatile.Write(ref _nextWake, nextWake);
             if (aborted > 0) LogClosed(aborted);
             return aborted;
         }

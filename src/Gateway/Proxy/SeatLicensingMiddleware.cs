@@ -100,7 +100,7 @@ internal sealed partial class SeatLicensingMiddleware(
             LicensingHeaders.SetForwarded(context.Request.Headers, decision.SessionId, tenant);
             if (decision.Entry is { } entry)
             {
-                // One 48-byte object per request; the completion callback costs no allocation on a reused
+                // One 56-byte object per request; the completion callback costs no allocation on a reused
                 // connection (Kestrel keeps its callback stack). No lock, no dictionary: see SessionUseTracker.
                 var request = new ProxiedRequest(context, uses);
                 context.Response.OnCompleted(ProxiedRequest.OnCompleted, request);

@@ -35,7 +35,7 @@ public sealed class SessionUseTrackerTests(RedisServerFixture redis) : IAsyncLif
 
     private SessionIdentity Alice => new(_tenant, "alice", ClientKind.Desktop, "pc-1");
 
-    private sealed class TestUse : SessionUse
+    private sealed class TestUse(bool closesAtOnce = false) : SessionUse(closesAtOnce)
     {
         public int Aborts;
 
@@ -87,7 +87,10 @@ public sealed class SessionUseTrackerTests(RedisServerFixture redis) : IAsyncLif
         var closedEarlier = new TestUse();
         replica.Uses.Opened(closedEarlier, admitted.Entry!);
         replica.Uses.Closed(closedEarlier);
+        replica.Uses.Pass();
+        replica.Time.Advance(SessionUseTracker.Grace);
 
+        // Open for half a second already (a WebSocket, a stream): closed as soon as the session ends.
         Assert.True(await replica.Store.EndSessionAsync(_tenant, admitted.SessionId, EndReason.Revoked, "admin"));
         Assert.True(admitted.Entry!.IsEnded);
         Assert.Equal(1, replica.Uses.Pass());
@@ -108,8 +111,36 @@ public sealed class SessionUseTrackerTests(RedisServerFixture redis) : IAsyncLif
         var late = new TestUse();
         replica.Uses.Opened(late, admitted.Entry!);
         Assert.Equal(1, replica.Cache.EndedSignal.CurrentCount); // the tracker is woken
-        Assert.Equal(1, replica.Uses.Pass());
+        Assert.Equal(0, replica.Uses.Pass());
+        replica.Time.Advance(SessionUseTracker.Grace);
+        Assert.Equal(2, replica.Uses.Pass()); // both still open after their grace
         Assert.Equal(1, late.Aborts);
+    }
+
+    [Fact]
+    public async Task An_upgraded_connection_is_closed_as_soon_as_its_session_ends()
+    {
+        var (replica, admitted, _) = await OpenAsync();
+        var socket = new TestUse(closesAtOnce: true);
+        replica.Uses.Opened(socket, admitted.Entry!);
+        replica.Cache.Ended(admitted.SessionId, replica.Time.GetTimestamp());
+        replica.Uses.Pass();
+        Assert.Equal(1, socket.Aborts);
+    }
+
+    [Fact]
+    public async Task A_request_in_flight_when_its_session_ends_may_still_complete_within_the_grace()
+    {
+        var (replica, admitted, use) = await OpenAsync();
+        replica.Uses.Pass();
+        Assert.True(await replica.Store.EndSessionAsync(_tenant, admitted.SessionId, EndReason.Revoked, "admin"));
+        Assert.Equal(0, replica.Uses.Pass());
+        replica.Time.Advance(SessionUseTracker.Grace - TimeSpan.FromMilliseconds(1));
+        Assert.Equal(0, replica.Uses.Pass());
+        replica.Uses.Closed(use); // its response completed
+        replica.Time.Advance(SessionUseTracker.Grace);
+        Assert.Equal(0, replica.Uses.Pass());
+        Assert.Equal(0, use.Aborts);
     }
 
     [Fact]
@@ -124,6 +155,7 @@ public sealed class SessionUseTrackerTests(RedisServerFixture redis) : IAsyncLif
         replica.Uses.Pass();
         await replica.Touches.FlushAsync();
         Assert.True(admitted.Entry!.IsEnded);
+        replica.Time.Advance(SessionUseTracker.Grace);
         Assert.Equal(1, replica.Uses.Pass());
         Assert.Equal(1, use.Aborts);
     }
@@ -142,6 +174,7 @@ public sealed class SessionUseTrackerTests(RedisServerFixture redis) : IAsyncLif
         replica.Time.Advance(replica.Options.EffectiveTouchInterval);
         replica.Uses.Pass();
         await replica.Touches.FlushAsync();
+        replica.Time.Advance(SessionUseTracker.Grace);
         Assert.Equal(1, replica.Uses.Pass());
         Assert.Equal(1, use.Aborts);
         Assert.Equal(1, (await replica.Store.GetTenantAsync(_tenant))!.ActiveSessions); // the new session is untouched
