@@ -29,6 +29,7 @@ public static class LicensingServiceCollectionExtensions
         services.TryAddSingleton<SessionAdmitter>();
         services.TryAddSingleton<RevocationBus>();
         services.TryAddSingleton<SessionSweeper>();
+        services.TryAddSingleton<SessionUseTracker>();
         services.TryAddSingleton<ConfiguredPlanSeeder>();
         services.TryAddSingleton<TenantGauges>();
         services.TryAddSingleton<RejectionBurstLog>();
@@ -41,6 +42,7 @@ public static class LicensingServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<ConfiguredPlanSeeder>());
         services.AddHostedService(sp => sp.GetRequiredService<TouchBatcher>());
         services.AddHostedService(sp => sp.GetRequiredService<SessionSweeper>());
+        services.AddHostedService(sp => sp.GetRequiredService<SessionUseTracker>());
         services.AddHostedService(sp => sp.GetRequiredService<TenantGauges>());
         services.AddHostedService(sp => sp.GetRequiredService<StoreHealthProbe>());
         return services;

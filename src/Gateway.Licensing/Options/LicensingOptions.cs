@@ -45,7 +45,8 @@ public sealed class LicensingOptions
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(20);
 
     /// <summary>
-    /// How often a live session's stored expiry is refreshed. Default: <see cref="IdleTimeout"/> / 20;
+    /// How often (at most) a live session's use is recorded in the store; the store keeps a session
+    /// <see cref="StoreIdleWindow"/> after its recorded use. Default: <see cref="IdleTimeout"/> / 20;
     /// always less than <see cref="IdleTimeout"/>.
     /// </summary>
     public TimeSpan? TouchInterval { get; set; }
@@ -99,6 +100,15 @@ public sealed class LicensingOptions
     public IReadOnlyList<string> EffectiveDeviceSources => DeviceSources is { Length: > 0 } configured ? configured : DefaultDeviceSources;
 
     public TimeSpan EffectiveTouchInterval => TouchInterval ?? IdleTimeout / 20;
+
+    /// <summary>
+    /// How long after its last recorded use the store keeps a session: <see cref="IdleTimeout"/> +
+    /// <see cref="EffectiveTouchInterval"/>. Use is recorded lazily (at most once per touch interval), and
+    /// the gateway never lets the record fall a touch interval or more behind the last request, so a
+    /// session ends between IdleTimeout and IdleTimeout + TouchInterval after its last request, never
+    /// before IdleTimeout (docs/sessions.md).
+    /// </summary>
+    public TimeSpan StoreIdleWindow => IdleTimeout + EffectiveTouchInterval;
 }
 
 public sealed class ClaimOptions

@@ -4,7 +4,11 @@
 -- (client address and User-Agent, hashed; '' = unknown), [12] most users the tenant may register,
 -- [13] the gateway's default per-user session limit (0 = none; the plan's own value wins).
 -- Reply: { outcome, created (0|1), seatLimit, activeSessions, retryAfterMs, yourSessions,
--- shared (0|1: this use reported the session as shared), ended pairs... }
+--          shared (0|1: this use reported the session as shared), startedMs, lifetimeLeftMs,
+--          ended pairs... }; startedMs and lifetimeLeftMs describe the admitted session (0 and -1
+--          when refused): when it started (the same id can start again after it ended) and, for a
+--          service session, how long until its deadline (-1: none), so the gateway's cache never
+--          outlives it.
 local SID, USER, KIND, DEVICE = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local LIFETIME = tonumber(ARGV[8])
 local REJECT = ARGV[9] == '1'
@@ -18,7 +22,15 @@ local model, limit = plan()
 
 local shared = 0
 local function reply(outcome, created, retry_ms, yours)
-  return with_ended({ outcome, created, limit, redis.call('HLEN', K_SESSIONS), retry_ms or 0, yours or '', shared })
+  local started, left = 0, -1
+  local rec = redis.call('HGET', K_SESSIONS, SID)
+  if rec then
+    local _, _, _, s = parse_session(rec)
+    started = s
+    local deadline = redis.call('ZSCORE', K_SVC, SID)
+    if deadline then left = math.max(0, tonumber(deadline) - NOW) end
+  end
+  return with_ended({ outcome, created, limit, redis.call('HLEN', K_SESSIONS), retry_ms or 0, yours or '', shared, started, left })
 end
 
 -- The sharing signal: a live session used from a second origin is reported once, never refused.
@@ -36,8 +48,9 @@ end
 
 if not model then return reply('tenant_unlicensed', 0) end
 
--- Re-admission of a live session refreshes it and never counts it twice.
-if redis.call('HEXISTS', K_SESSIONS, SID) == 1 then
+-- Re-admission of a live session refreshes it and never counts it twice. One that has expired (idle,
+-- or past its lifetime) ends now and the caller gets a new session if a seat is free.
+if redis.call('HEXISTS', K_SESSIONS, SID) == 1 and not expire_if_due(SID) then
   redis.call('ZADD', K_RECENCY, NOW, SID)
   redis.call('HSET', K_SEEN, USER, NOW)
   note_origin()

@@ -16,6 +16,11 @@ local K_SESSLOG   = KEYS[12] -- list: JSON entries of session activity, newest f
 local K_UNUSED    = KEYS[13] -- zset: registered users never active -> registered or last seen (ms)
 
 -- ARGV[1..3] are common to every script.
+-- IDLE: how long after its recency (last recorded use) the store keeps a session: the idle timeout
+-- plus the touch interval. The gateway records use lazily, at most once per touch interval, and never
+-- lets a session's recency fall a touch interval or more behind its last request (see
+-- docs/sessions.md), so a session ends between IdleTimeout and IdleTimeout + TouchInterval after its
+-- last request and never before IdleTimeout. Purge, Retry-After, listings and counts all use it.
 local IDLE = tonumber(ARGV[1])
 local AUDIT_CAP = tonumber(ARGV[2])
 local ACTOR = ARGV[3]
@@ -183,6 +188,23 @@ local function purge(limit)
   for _, sid in ipairs(idle) do end_session(sid, 'idle') end
   local dead = redis.call('ZRANGEBYSCORE', K_SVC, '-inf', NOW, 'LIMIT', 0, limit)
   for _, sid in ipairs(dead) do end_session(sid, 'lifetime') end
+end
+
+-- Ends one session now if it has expired (idle, or a service session past its deadline), whether or
+-- not a purge has reached it: a purge ends at most a batch per call, and a session past its time must
+-- never be refreshed. Returns true when the session ended here.
+local function expire_if_due(sid)
+  local last = redis.call('ZSCORE', K_RECENCY, sid)
+  if last and tonumber(last) <= NOW - IDLE then
+    end_session(sid, 'idle')
+    return true
+  end
+  local deadline = redis.call('ZSCORE', K_SVC, sid)
+  if deadline and tonumber(deadline) <= NOW then
+    end_session(sid, 'lifetime')
+    return true
+  end
+  return false
 end
 
 -- Walks sessions from least to most recently used and collects up to n that accept(sid, user, own)

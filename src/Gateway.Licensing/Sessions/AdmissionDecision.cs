@@ -8,4 +8,10 @@ public readonly record struct AdmissionDecision(AdmissionOutcome Outcome, string
 
     /// <summary>True when the answer came from this replica's memory of the session, without a store call.</summary>
     public bool FromLocalCache { get; init; }
+
+    /// <summary>
+    /// This replica's entry of the admitted session, when it has one: register the forwarded request on it
+    /// (<see cref="SessionUseTracker.Opened"/>) so it closes when the session ends and counts as use while open.
+    /// </summary>
+    public LocalSessionCache.Entry? Entry { get; init; }
 }

@@ -35,6 +35,16 @@ public sealed class AdmissionResult
     /// <summary>True when this use reported the session as shared (used from a second origin); reported once per session.</summary>
     public bool Shared { get; init; }
 
+    /// <summary>
+    /// When the admitted session started, in ms of the store's clock (0 when refused). A session id is
+    /// derived from the identity, so the same id starts again after its session ended: this tells the
+    /// two apart.
+    /// </summary>
+    public long SessionStartedMs { get; init; }
+
+    /// <summary>For an admitted service session: how long until its deadline, by the store's clock when it decided; else null.</summary>
+    public TimeSpan? LifetimeLeft { get; init; }
+
     public bool IsAdmitted => Outcome is AdmissionOutcome.Admitted or AdmissionOutcome.Preempted;
 }
 

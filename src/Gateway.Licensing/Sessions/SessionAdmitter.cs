@@ -14,11 +14,24 @@ namespace Gateway.Licensing.Sessions;
 /// is refreshed lazily, at most once per <see cref="LicensingOptions.TouchInterval"/>, in batches.
 /// Everything else goes to the store's admission script. Applies the outage policy (SPEC §8).
 /// </summary>
+/// <remarks>
+/// A remembered session is forwarded without the store only while all of these hold:
+/// <list type="bullet">
+/// <item>its last confirmation was sent after the revocation subscription was last proven
+/// (<see cref="RevocationBus.TrustedSince"/>), so no announcement of its end can have been missed;</item>
+/// <item>that confirmation is less than <see cref="LicensingOptions.IdleTimeout"/> old: the store keeps the
+/// session IdleTimeout + TouchInterval after it, which leaves a touch interval for the touch queued now
+/// to land;</item>
+/// <item>a service session's deadline, as learnt from the store's answer and counted from when the
+/// question was sent (never later than the store's own), has not come.</item>
+/// </list>
+/// </remarks>
 public sealed partial class SessionAdmitter
 {
     private readonly LicenseStore _store;
     private readonly LocalSessionCache _cache;
     private readonly TouchBatcher _touches;
+    private readonly RevocationBus _revocations;
     private readonly StoreHealth _health;
     private readonly IOptionsMonitor<LicensingOptions> _options;
     private readonly TimeProvider _time;
@@ -31,6 +44,7 @@ public sealed partial class SessionAdmitter
         LicenseStore store,
         LocalSessionCache cache,
         TouchBatcher touches,
+        RevocationBus revocations,
         StoreHealth health,
         IOptionsMonitor<LicensingOptions> options,
         TimeProvider time,
@@ -45,6 +59,7 @@ public sealed partial class SessionAdmitter
         _store = store;
         _cache = cache;
         _touches = touches;
+        _revocations = revocations;
         _health = health;
         _options = options;
         _time = time;
@@ -72,15 +87,15 @@ public sealed partial class SessionAdmitter
                 return ValueTask.FromResult(Unavailable(options, identity, sessionId, entry, now));
             }
 
-            // Trusted while the store's record cannot have idled out before the queued touch lands.
-            var sinceConfirmed = _time.GetElapsedTime(Volatile.Read(ref entry.ConfirmedAt), now);
-            if (sinceConfirmed < options.IdleTimeout - options.EffectiveTouchInterval)
+            var confirmedAt = Volatile.Read(ref entry.ConfirmedAt);
+            var sinceConfirmed = _time.GetElapsedTime(confirmedAt, now);
+            if (confirmedAt >= _revocations.TrustedSince && sinceConfirmed < options.IdleTimeout && now < Volatile.Read(ref entry.Deadline))
             {
                 Volatile.Write(ref entry.LastRequestAt, now);
-                if (sinceConfirmed >= options.EffectiveTouchInterval) _touches.Enqueue(sessionId, entry);
+                if (sinceConfirmed >= options.EffectiveTouchInterval) _touches.Enqueue(entry);
                 if (origin != 0 && origin != Volatile.Read(ref entry.Origin) && Volatile.Read(ref entry.SecondOriginSeen) == 0)
                     _sharing?.OnOtherOrigin(identity, sessionId, entry, origin);
-                return ValueTask.FromResult(new AdmissionDecision(AdmissionOutcome.Admitted, sessionId, null) { FromLocalCache = true });
+                return ValueTask.FromResult(new AdmissionDecision(AdmissionOutcome.Admitted, sessionId, null) { FromLocalCache = true, Entry = entry });
             }
         }
 
@@ -132,10 +147,13 @@ public sealed partial class SessionAdmitter
         // A refresh of a live session is not an admission; every refusal is.
         if (result.Created || !result.IsAdmitted) _metrics.Admission(result.Outcome, identity.ClientKind, identity.Tenant);
         if (result.Shared) _sharing?.OnReportedByStore(identity.ClientKind);
+        LocalSessionCache.Entry? admitted = null;
         if (result.IsAdmitted)
         {
-            _cache.Confirmed(identity.Tenant, sessionId, now);
-            if (origin != 0 && _cache.TryGet(sessionId, out var admitted)) Interlocked.CompareExchange(ref admitted.Origin, origin, 0);
+            // Counted from when the question was sent: never later than the store's own deadline.
+            var deadline = result.LifetimeLeft is { } left ? now + (long)(left.TotalSeconds * _time.TimestampFrequency) : long.MaxValue;
+            admitted = _cache.Confirmed(identity.Tenant, sessionId, now, result.SessionStartedMs, deadline);
+            if (origin != 0 && admitted is not null) Interlocked.CompareExchange(ref admitted.Origin, origin, 0);
         }
         else
         {
@@ -143,7 +161,7 @@ public sealed partial class SessionAdmitter
             _rejections.Rejected(identity.Tenant, result.Outcome);
         }
         LogDecision(identity.Tenant, result.Outcome, result.Created);
-        return new AdmissionDecision(result.Outcome, sessionId, result);
+        return new AdmissionDecision(result.Outcome, sessionId, result) { Entry = admitted };
     }
 
     private AdmissionDecision Unavailable(LicensingOptions options, SessionIdentity identity, string sessionId, LocalSessionCache.Entry? entry, long now)
@@ -156,9 +174,10 @@ public sealed partial class SessionAdmitter
                 LogFailOpen(identity.Tenant);
                 return new AdmissionDecision(AdmissionOutcome.StoreUnavailable, sessionId, null) { Forward = true };
             case StoreUnavailableBehavior.KeepAdmitted when entry is not null
-                && _time.GetElapsedTime(Volatile.Read(ref entry.LastRequestAt), now) < options.IdleTimeout:
+                && _time.GetElapsedTime(Volatile.Read(ref entry.LastRequestAt), now) < options.IdleTimeout
+                && now < Volatile.Read(ref entry.Deadline):
                 Volatile.Write(ref entry.LastRequestAt, now);
-                return new AdmissionDecision(AdmissionOutcome.Admitted, sessionId, null) { FromLocalCache = true };
+                return new AdmissionDecision(AdmissionOutcome.Admitted, sessionId, null) { FromLocalCache = true, Entry = entry };
             default:
                 _metrics.Admission(AdmissionOutcome.StoreUnavailable, identity.ClientKind, identity.Tenant);
                 return new AdmissionDecision(AdmissionOutcome.StoreUnavailable, sessionId, null);

@@ -48,7 +48,9 @@ public sealed partial class SessionSweeper : BackgroundService
     public async Task SweepOnceAsync()
     {
         var idleTicks = (long)(_options.CurrentValue.IdleTimeout.TotalSeconds * _time.TimestampFrequency);
-        _cache.RemoveIdle(_time.GetTimestamp(), idleTicks);
+        var now = _time.GetTimestamp();
+        _cache.RemoveIdle(now, idleTicks);
+        _cache.RemoveTombstones(now - (long)(LocalSessionCache.TombstoneLifetime.TotalSeconds * _time.TimestampFrequency));
         try
         {
             foreach (var tenant in await _store.ListTenantsAsync().ConfigureAwait(false))

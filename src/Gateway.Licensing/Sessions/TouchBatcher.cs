@@ -1,15 +1,25 @@
 using System.Collections.Concurrent;
+using Gateway.Licensing.Options;
 using Gateway.Licensing.Store;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.Licensing.Sessions;
 
 /// <summary>
 /// Refreshes the stored sliding expiry of locally admitted sessions in batches: one script call per
 /// tenant per flush, calls for different tenants in flight together. A session the store no longer
-/// holds is forgotten locally, which also bounds how long a lost revocation message can go unseen.
+/// holds (or holds as a later session with the same id) is forgotten locally, which also closes what is
+/// still open on it.
 /// </summary>
+/// <remarks>
+/// A touch is queued for any request made a touch interval or more after the last confirmation was
+/// sent, and again after a touch's answer for a request made a touch interval or more after that
+/// touch was sent: so the store's record of a session's use is never a touch interval or more older
+/// than its last request (plus the flush delay), which is what lets the store keep a session exactly
+/// IdleTimeout + TouchInterval after its recorded use (docs/sessions.md).
+/// </remarks>
 public sealed partial class TouchBatcher : BackgroundService
 {
     /// <summary>How long a queued touch may wait for its batch.</summary>
@@ -17,15 +27,17 @@ public sealed partial class TouchBatcher : BackgroundService
 
     private const int MaxBatch = 500;
 
-    private readonly ConcurrentQueue<(string SessionId, LocalSessionCache.Entry Entry)> _queue = new();
+    private readonly ConcurrentQueue<LocalSessionCache.Entry> _queue = new();
     private readonly LicenseStore _store;
     private readonly LocalSessionCache _cache;
     private readonly StoreHealth _health;
     private readonly TimeProvider _time;
+    private readonly IOptionsMonitor<LicensingOptions> _options;
     private readonly ILogger<TouchBatcher> _logger;
 
-    public TouchBatcher(LicenseStore store, LocalSessionCache cache, StoreHealth health, TimeProvider time, ILogger<TouchBatcher> logger)
+    public TouchBatcher(LicenseStore store, LocalSessionCache cache, StoreHealth health, TimeProvider time, IOptionsMonitor<LicensingOptions> options, ILogger<TouchBatcher> logger)
     {
+        _options = options;
         _store = store;
         _cache = cache;
         _health = health;
@@ -33,10 +45,10 @@ public sealed partial class TouchBatcher : BackgroundService
         _logger = logger;
     }
 
-    /// <summary>Queues a touch of the session unless one is queued already.</summary>
-    public void Enqueue(string sessionId, LocalSessionCache.Entry entry)
+    /// <summary>Queues a touch of the session unless one is queued or in flight already.</summary>
+    public void Enqueue(LocalSessionCache.Entry entry)
     {
-        if (Interlocked.CompareExchange(ref entry.TouchQueued, 1, 0) == 0) _queue.Enqueue((sessionId, entry));
+        if (Interlocked.CompareExchange(ref entry.TouchQueued, 1, 0) == 0) _queue.Enqueue(entry);
     }
 
     public int Pending => _queue.Count;
@@ -60,11 +72,16 @@ public sealed partial class TouchBatcher : BackgroundService
     public async Task FlushAsync()
     {
         if (_queue.IsEmpty) return;
-        var byTenant = new Dictionary<string, List<(string SessionId, LocalSessionCache.Entry Entry)>>(StringComparer.Ordinal);
-        while (_queue.TryDequeue(out var item))
+        var byTenant = new Dictionary<string, List<LocalSessionCache.Entry>>(StringComparer.Ordinal);
+        while (_queue.TryDequeue(out var entry))
         {
-            if (!byTenant.TryGetValue(item.Entry.Tenant, out var list)) byTenant[item.Entry.Tenant] = list = [];
-            list.Add(item);
+            if (entry.IsEnded)
+            {
+                Volatile.Write(ref entry.TouchQueued, 0);
+                continue;
+            }
+            if (!byTenant.TryGetValue(entry.Tenant, out var list)) byTenant[entry.Tenant] = list = [];
+            list.Add(entry);
         }
 
         var calls = new List<Task>();
@@ -78,32 +95,35 @@ public sealed partial class TouchBatcher : BackgroundService
         await Task.WhenAll(calls).ConfigureAwait(false);
     }
 
-    private async Task TouchAsync(string tenant, List<(string SessionId, LocalSessionCache.Entry Entry)> items)
+    private async Task TouchAsync(string tenant, List<LocalSessionCache.Entry> items)
     {
         var sentAt = _time.GetTimestamp();
         try
         {
-            var result = await _store.TouchAsync(tenant, items.ConvertAll(i => i.SessionId)).ConfigureAwait(false);
+            var result = await _store.TouchAsync(tenant, items.ConvertAll(e => (e.SessionId, e.StartedMs))).ConfigureAwait(false);
             _health.ReportSuccess();
             var missing = result.MissingSessionIds.Count == 0 ? null : new HashSet<string>(result.MissingSessionIds, StringComparer.Ordinal);
-            foreach (var (sessionId, entry) in items)
+            var touchInterval = _options.CurrentValue.EffectiveTouchInterval;
+            foreach (var entry in items)
             {
-                if (missing?.Contains(sessionId) == true)
+                if (missing?.Contains(entry.SessionId) == true)
                 {
-                    _cache.Forget(sessionId);
+                    _cache.Forget(entry.SessionId, entry);
+                    Volatile.Write(ref entry.TouchQueued, 0);
+                    continue;
                 }
-                else
-                {
-                    Volatile.Write(ref entry.ConfirmedAt, sentAt);
-                }
+                if (sentAt > Volatile.Read(ref entry.ConfirmedAt)) Volatile.Write(ref entry.ConfirmedAt, sentAt);
                 Volatile.Write(ref entry.TouchQueued, 0);
+                // A request made a touch interval or more after this touch was sent found it in flight and
+                // could not queue its own: queue it now.
+                if (_time.GetElapsedTime(sentAt, Volatile.Read(ref entry.LastRequestAt)) >= touchInterval) Enqueue(entry);
             }
             LogTouched(tenant, items.Count, result.MissingSessionIds.Count);
         }
         catch (StoreUnavailableException ex)
         {
             _health.ReportFailure();
-            foreach (var (_, entry) in items) Volatile.Write(ref entry.TouchQueued, 0);
+            foreach (var entry in items) Volatile.Write(ref entry.TouchQueued, 0);
             LogTouchFailed(tenant, ex);
         }
     }

@@ -226,7 +226,7 @@ public sealed class LicenseQueries
     {
         var options = _options.CurrentValue;
         var argv = new RedisValue[3 + args.Length];
-        argv[0] = (long)options.IdleTimeout.TotalMilliseconds;
+        argv[0] = (long)options.StoreIdleWindow.TotalMilliseconds;
         argv[1] = options.AuditCapacity;
         argv[2] = "reader";
         args.CopyTo(argv, 3);

@@ -80,7 +80,7 @@ public sealed class LicenseStore
             "user_sessions_exhausted" => AdmissionOutcome.UserSessionsExhausted,
             var other => throw new InvalidOperationException($"Unexpected admission outcome '{other}'."),
         };
-        var ended = Ended(identity.Tenant, reply, 7);
+        var ended = Ended(identity.Tenant, reply, 9);
         if (outcome != AdmissionOutcome.TenantUnlicensed && !_registered.ContainsKey(identity.Tenant))
         {
             // A tenant with a plan that the registry lacks (its registry write was lost) is put back
@@ -88,8 +88,11 @@ public sealed class LicenseStore
             try { await EnsureRegisteredAsync(identity.Tenant).ConfigureAwait(false); }
             catch (StoreUnavailableException) { }
         }
+        var lifetimeLeft = (long)reply[8];
         return new AdmissionResult
         {
+            SessionStartedMs = (long)reply[7],
+            LifetimeLeft = lifetimeLeft < 0 ? null : TimeSpan.FromMilliseconds(lifetimeLeft),
             Outcome = outcome,
             SessionId = sessionId,
             Created = (long)reply[1] == 1,
@@ -173,11 +176,22 @@ public sealed class LicenseStore
     }
 
     /// <summary>Refreshes the sliding expiry of live sessions of one tenant in one round trip.</summary>
-    public async Task<TouchResult> TouchAsync(string tenant, IReadOnlyCollection<string> sessionIds)
+    public Task<TouchResult> TouchAsync(string tenant, IReadOnlyCollection<string> sessionIds) =>
+        TouchAsync(tenant, sessionIds.Select(id => (id, 0L)).ToArray());
+
+    /// <summary>
+    /// Refreshes the sliding expiry of live sessions of one tenant in one round trip. Each session is
+    /// named with the start (<see cref="AdmissionResult.SessionStartedMs"/>) the caller knows it by, or 0
+    /// for any: a session that ended and started again since is reported missing, not refreshed.
+    /// </summary>
+    public async Task<TouchResult> TouchAsync(string tenant, IReadOnlyList<(string SessionId, long StartedMs)> sessions)
     {
-        var args = new RedisValue[sessionIds.Count];
-        var i = 0;
-        foreach (var id in sessionIds) args[i++] = id;
+        var args = new RedisValue[2 * sessions.Count];
+        for (var i = 0; i < sessions.Count; i++)
+        {
+            args[2 * i] = sessions[i].SessionId;
+            args[2 * i + 1] = sessions[i].StartedMs;
+        }
         var reply = await RunAsync(tenant, LicensingScripts.Touch, "gateway", args).ConfigureAwait(false);
         var missingCount = (int)(long)reply[0];
         var missing = new string[missingCount];
@@ -371,7 +385,7 @@ public sealed class LicenseStore
     {
         var options = _options.CurrentValue;
         var argv = new RedisValue[3 + args.Length];
-        argv[0] = (long)options.IdleTimeout.TotalMilliseconds;
+        argv[0] = (long)options.StoreIdleWindow.TotalMilliseconds;
         argv[1] = options.AuditCapacity;
         argv[2] = actor;
         args.CopyTo(argv, 3);

@@ -99,7 +99,7 @@ public sealed record SessionResponse(
     string DeviceId,
     DateTimeOffset StartedAt,
     [property: Description("Last admitted or refreshed (store clock).")] DateTimeOffset LastSeenAt,
-    [property: Description("When the session ends unless used again: lastSeenAt + idle timeout, or a service session's lifetime if earlier.")] DateTimeOffset ExpiresAt,
+    [property: Description("When the session ends unless used again: lastSeenAt + idle timeout + touch interval (use is recorded at most once per touch interval), or a service session's lifetime if earlier.")] DateTimeOffset ExpiresAt,
     [property: Description("True unless this is the most recently used session of its user.")] bool Borrowed)
 {
     public static SessionResponse From(SessionRecord s) =>

@@ -16,11 +16,14 @@ namespace Gateway.Proxy;
 /// (<c>Enforce</c>), or forwards and ends the session on success (<c>Release</c>). A bearer token
 /// JwtBearer already validated is taken from its cache without running the handler; when that and
 /// admission complete synchronously (a session this replica knows), the request goes on without an
-/// async state machine.
+/// async state machine. Every admitted request is registered with the <see cref="SessionUseTracker"/>
+/// until its response completes, so a WebSocket or a streaming response counts as use of its session
+/// while open and is closed when the session ends.
 /// </summary>
 internal sealed partial class SeatLicensingMiddleware(
     RequestDelegate next,
     SessionAdmitter admitter,
+    SessionUseTracker uses,
     IdentityResolver identities,
     CachedBearerTokens tokens,
     RouteLicensingModes modes,
@@ -95,6 +98,14 @@ internal sealed partial class SeatLicensingMiddleware(
             // Admitted, preempted (admitted after ending a borrowed session), or FailOpen during an
             // outage (the engine counts and logs that).
             LicensingHeaders.SetForwarded(context.Request.Headers, decision.SessionId, tenant);
+            if (decision.Entry is { } entry)
+            {
+                // One 56-byte object per request; the completion callback costs no allocation on a reused
+                // connection (Kestrel keeps its callback stack). No lock, no dictionary: see SessionUseTracker.
+                var request = new ProxiedRequest(context, uses);
+                context.Response.OnCompleted(ProxiedRequest.OnCompleted, request);
+                uses.Opened(request, entry);
+            }
             return next(context);
         }
 

@@ -71,13 +71,17 @@ public sealed class SessionAdmitterTests(RedisServerFixture redis) : IAsyncLifet
     }
 
     [Fact]
-    public async Task A_session_unconfirmed_for_nearly_the_idle_timeout_goes_back_to_the_store()
+    public async Task A_session_unconfirmed_for_the_idle_timeout_goes_back_to_the_store()
     {
+        // The store keeps it IdleTimeout + TouchInterval after its last confirmation; the cache trusts it
+        // for IdleTimeout only, leaving a touch interval for a queued touch to land.
         var replica = await StartReplica();
         await ConcurrentPlan(replica);
         await replica.Admitter.AdmitAsync(Alice);
+        replica.Time.Advance(TimeSpan.FromMinutes(20) - TimeSpan.FromTicks(1));
+        Assert.True((await replica.Admitter.AdmitAsync(Alice)).FromLocalCache);
 
-        replica.Time.Advance(TimeSpan.FromMinutes(19));
+        replica.Time.Advance(TimeSpan.FromTicks(1));
         var decision = await replica.Admitter.AdmitAsync(Alice);
         Assert.False(decision.FromLocalCache);
         Assert.Equal(AdmissionOutcome.Admitted, decision.Outcome);
@@ -127,6 +131,67 @@ public sealed class SessionAdmitterTests(RedisServerFixture redis) : IAsyncLifet
 
         var reopened = await replica.Admitter.AdmitAsync(Alice);
         Assert.True(reopened.StoreResult!.Created);
+    }
+
+    [Fact]
+    public async Task A_replica_whose_subscription_dropped_trusts_no_cached_session_until_the_store_confirms_it()
+    {
+        // The case: revocations travel over pub/sub at most once. A session ended while this
+        // replica's subscription was down was forwarded from its cache for a whole touch interval.
+        var replica = await StartReplica();
+        await ConcurrentPlan(replica);
+        var admitted = await replica.Admitter.AdmitAsync(Alice);
+        Assert.True((await replica.Admitter.AdmitAsync(Alice)).FromLocalCache);
+
+        // The announcement is lost (the session ends without one), and the subscription drops.
+        var silent = new LicenseStore(replica.Connection, new StaticOptionsMonitor<LicensingOptions>(new LicensingOptions()), []);
+        Assert.True(await silent.EndSessionAsync(_tenant, admitted.SessionId, EndReason.Revoked, "admin"));
+        var killed = DateTime.UtcNow;
+        await redis.Connection.GetServer("127.0.0.1", redis.Port).ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
+
+        AdmissionDecision decision;
+        while ((decision = await replica.Admitter.AdmitAsync(Alice)).FromLocalCache)
+        {
+            Assert.True(DateTime.UtcNow - killed < TimeSpan.FromSeconds(1), "an ended session was still forwarded from the cache 1 s after the replica's subscription dropped");
+            await Task.Delay(10);
+        }
+        Assert.True(decision.StoreResult!.Created, "the ended session's next request opens a new session");
+    }
+
+    [Fact]
+    public async Task A_refresh_in_flight_when_the_session_is_revoked_does_not_put_it_back_in_the_cache()
+    {
+        var replica = await StartReplica();
+        var actor = await StartReplica();
+        await ConcurrentPlan(replica);
+        var admitted = await replica.Admitter.AdmitAsync(Alice);
+        var recency = TenantKeys.For(_tenant)[TenantKeys.Recency];
+        var before = await redis.Connection.GetDatabase().SortedSetScoreAsync(recency, admitted.SessionId);
+
+        // The cached entry is too old to trust, so the next request refreshes the session in the store.
+        // Its reply is held back behind a large reply on the same connection: the store runs the refresh
+        // at once, but the replica reads the answer only after the revocation announced meanwhile.
+        var big = "big-" + _tenant;
+        await redis.Connection.GetDatabase().StringSetAsync(big, new byte[32 * 1024 * 1024]);
+        replica.Time.Advance(TimeSpan.FromMinutes(20));
+        var slow = replica.Connection.GetDatabase().StringGetAsync(big);
+        var refresh = replica.Admitter.AdmitAsync(Alice).AsTask();
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (await redis.Connection.GetDatabase().SortedSetScoreAsync(recency, admitted.SessionId) == before)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the refresh never reached the store");
+        }
+        Assert.True(await actor.Store.EndSessionAsync(_tenant, admitted.SessionId, EndReason.Revoked, "admin"));
+        var refreshed = await refresh;
+        await slow;
+        await redis.Connection.GetDatabase().KeyDeleteAsync(big);
+        Assert.Equal(AdmissionOutcome.Admitted, refreshed.Outcome);
+        Assert.False(refreshed.StoreResult!.Created);
+
+        await Task.Delay(200); // the revocation has long arrived
+        var next = await replica.Admitter.AdmitAsync(Alice);
+        Assert.False(next.FromLocalCache, "the refresh's reply put the revoked session back in the cache");
+        Assert.True(next.StoreResult!.Created);
     }
 
     [Fact]

@@ -85,7 +85,7 @@ public abstract class LicenseQueriesContractTests
         Assert.Equal(ClientKind.Mobile, byId[newer].ClientKind);
         Assert.Equal("phone", byId[newer].DeviceId);
         Assert.Equal("alice", byId[newer].UserId);
-        Assert.Equal(byId[older].LastSeenAt + _options.CurrentValue.IdleTimeout, byId[older].ExpiresAt);
+        Assert.Equal(byId[older].LastSeenAt + _options.CurrentValue.StoreIdleWindow, byId[older].ExpiresAt);
         Assert.True(byId[older].StartedAt <= byId[older].LastSeenAt);
 
         var first = await Queries.ListSessionsAsync(_tenant, null, null, 2);

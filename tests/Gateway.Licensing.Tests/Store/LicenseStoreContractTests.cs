@@ -148,7 +148,7 @@ public abstract class LicenseStoreContractTests
         Assert.Equal(2, bob.ActiveSessions);
         Assert.Equal(10, bob.SeatLimit);
         Assert.True(bob.RetryAfter >= TimeSpan.FromSeconds(1));
-        Assert.True(bob.RetryAfter <= Options.IdleTimeout);
+        Assert.True(bob.RetryAfter <= Options.StoreIdleWindow); // until the oldest session would idle out
         _ = (a1, a2);
     }
 
@@ -577,6 +577,36 @@ public abstract class LicenseStoreContractTests
         Assert.Equal([EndReason.Lifetime], _listener.Reasons(service.SessionId));
         var reopened = await Admit("batch-client", "svc", ClientKind.Service);
         Assert.True(reopened.Created);
+    }
+
+    [Fact]
+    public async Task A_service_session_past_its_deadline_ends_on_readmission_even_when_the_purge_has_not_reached_it()
+    {
+        // The purge ends at most 64 expired sessions per call, oldest deadline first: 70 older ones keep
+        // it from reaching this one.
+        Options.ServiceSessionLifetime = TimeSpan.FromSeconds(1);
+        await Plan(LicenseModel.ConcurrentSessions, 100);
+        for (var i = 0; i < 70; i++) Assert.True((await Admit($"batch-{i}", "svc", ClientKind.Service)).Created);
+        var target = await Admit("nightly", "svc", ClientKind.Service);
+        await Task.Delay(1300);
+
+        var again = await Admit("nightly", "svc", ClientKind.Service);
+        Assert.True(again.Created, "a service session past its deadline was refreshed instead of ended");
+        Assert.Equal([EndReason.Lifetime], _listener.Reasons(target.SessionId));
+    }
+
+    [Fact]
+    public async Task A_touch_never_revives_an_expired_session_the_purge_has_not_reached()
+    {
+        Options.IdleTimeout = TimeSpan.FromSeconds(1);
+        await Plan(LicenseModel.ConcurrentSessions, 100);
+        for (var i = 0; i < 70; i++) Assert.True((await Admit($"u-{i}")).Created);
+        var target = await Admit("late");
+        await Task.Delay(1600);
+
+        var touch = await Store.TouchAsync(_tenant, [target.SessionId]);
+        Assert.Equal([target.SessionId], touch.MissingSessionIds);
+        Assert.Equal([EndReason.Idle], _listener.Reasons(target.SessionId));
     }
 
     [Fact]

@@ -377,7 +377,8 @@ public sealed class SeatAdministrationTests(ManagementFixture fixture)
         Assert.True(s1.GetProperty("borrowed").GetBoolean());
         Assert.False(sessions[second].GetProperty("borrowed").GetBoolean());
         var lastSeen = s1.GetProperty("lastSeenAt").GetDateTimeOffset();
-        Assert.Equal(lastSeen.AddMinutes(20), s1.GetProperty("expiresAt").GetDateTimeOffset());
+        // The store keeps a session IdleTimeout (20 min) + TouchInterval (1 min) after its last recorded use.
+        Assert.Equal(lastSeen.AddMinutes(21), s1.GetProperty("expiresAt").GetDateTimeOffset());
 
         // Using the older session makes it the user's own, and the other one borrowed.
         await Task.Delay(5);
@@ -390,7 +391,7 @@ public sealed class SeatAdministrationTests(ManagementFixture fixture)
         var svc = await fixture.AdmitAsync(tenant, "bob", "svc", ClientKind.Service);
         var service = Assert.Single((await Host.Queries.ListSessionsAsync(tenant, "bob", null, 10)).Sessions);
         Assert.Equal(ClientKind.Service, service.ClientKind);
-        Assert.Equal(service.LastSeenAt.AddMinutes(20), service.ExpiresAt); // lifetime 1 h is later
+        Assert.Equal(service.LastSeenAt.AddMinutes(21), service.ExpiresAt); // lifetime 1 h is later
         Assert.Equal(svc, service.SessionId);
     }
 

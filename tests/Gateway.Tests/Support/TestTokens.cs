@@ -59,8 +59,8 @@ public static class TestTokens
     public static string Expired(string tenant, string user) =>
         Create(Claims(tenant, user), notBefore: DateTime.UtcNow.AddMinutes(-10), expires: DateTime.UtcNow.AddMinutes(-2));
 
-    // Valid from an hour on: theory data is made when the tests are discovered, which on a busy
-    // machine can be minutes before the test runs.
+    // Valid from an hour on: theory data is minted when tests are discovered, possibly minutes before the
+    // test runs, and the gateway allows 30 s of clock skew.
     public static string NotYetValid(string tenant, string user) =>
         Create(Claims(tenant, user), notBefore: DateTime.UtcNow.AddHours(1), expires: DateTime.UtcNow.AddHours(2));
 
