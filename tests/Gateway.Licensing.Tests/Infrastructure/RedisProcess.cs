@@ -7,7 +7,8 @@ namespace Gateway.Licensing.Tests.Infrastructure;
 
 /// <summary>
 /// One <c>redis-server</c> child process on a loopback port, with its own working directory and log
-/// file. Shared by <see cref="RedisServerFixture"/> and <see cref="RedisClusterFixture"/>.
+/// file. Shared by <see cref="RedisServerFixture"/> and <see cref="RedisClusterFixture"/>. The program
+/// is <see cref="RedisBinaries.Current"/>: the one on PATH, else one the tests fetched.
 /// </summary>
 /// <remarks>
 /// The working directory lives under <c>$GATEWAY_TEST_TMP</c> when set (CI passes a marker directory
@@ -68,23 +69,6 @@ internal sealed class RedisProcess : IDisposable
         return path;
     }
 
-    /// <summary>The full path of <paramref name="name"/> on PATH, or a clear exception.</summary>
-    public static string FindExecutable(string name)
-    {
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = Path.Combine(dir, name);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new InvalidOperationException(
-            $"'{name}' was not found on PATH. The Redis test fixtures start their own redis-server processes; " +
-            "install Redis first, e.g. 'apt-get install -y redis-server' (Debian/Ubuntu), then re-run the tests.");
-    }
-
     /// <summary>Starts the process and waits until it answers PING.</summary>
     /// <exception cref="RedisProcessStartException">The process exited or did not answer in time.</exception>
     public async Task StartAsync(TimeSpan timeout)
@@ -95,11 +79,8 @@ internal sealed class RedisProcess : IDisposable
         }
 
         System.IO.Directory.CreateDirectory(Directory);
-        var startInfo = new ProcessStartInfo(FindExecutable("redis-server"))
-        {
-            UseShellExecute = false,
-            WorkingDirectory = Directory,
-        };
+        var startInfo = RedisBinaries.Current.CreateStartInfo(RedisBinaries.Current.Server);
+        startInfo.WorkingDirectory = Directory;
         string[] persistence = ConfigFile is null ? ["--save", "", "--appendonly", "no"] : [];
         foreach (var arg in (ConfigFile is null ? [] : new[] { ConfigFile })
                  .Concat(["--port", Port.ToString(), "--bind", "127.0.0.1"])
