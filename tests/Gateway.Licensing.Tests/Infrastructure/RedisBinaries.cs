@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Gateway.Licensing.Tests.Infrastructure;
 
 /// <summary>
@@ -13,11 +11,10 @@ internal sealed class RedisBinaries
         () => new RedisProvisioner(RedisProvisioner.DefaultCacheRoot, Environment.GetEnvironmentVariable("PATH") ?? "").Resolve(),
         LazyThreadSafetyMode.ExecutionAndPublication);
 
-    public RedisBinaries(string server, string cli, string? libraryDirectory, RedisBinariesSource source)
+    public RedisBinaries(string server, string cli, RedisBinariesSource source)
     {
         Server = server;
         Cli = cli;
-        LibraryDirectory = libraryDirectory;
         Source = source;
     }
 
@@ -27,33 +24,16 @@ internal sealed class RedisBinaries
     /// </summary>
     public static RedisBinaries Current => Shared.Value;
 
-    /// <summary>Full path of <c>redis-server</c>.</summary>
+    /// <summary>
+    /// Full path of <c>redis-server</c>: run it as it is (a fetched copy that needs libraries the
+    /// machine lacks is a small script that sets <c>LD_LIBRARY_PATH</c> and execs the real program).
+    /// </summary>
     public string Server { get; }
 
-    /// <summary>Full path of <c>redis-cli</c>.</summary>
+    /// <summary>Full path of <c>redis-cli</c>, runnable as it is like <see cref="Server"/>.</summary>
     public string Cli { get; }
 
-    /// <summary>
-    /// A folder of shared libraries that the binaries need and the machine lacks (fetched with them);
-    /// null when the machine has them all.
-    /// </summary>
-    public string? LibraryDirectory { get; }
-
     public RedisBinariesSource Source { get; }
-
-    /// <summary>A start info for <paramref name="program"/> (<see cref="Server"/> or <see cref="Cli"/>) that finds its libraries.</summary>
-    public ProcessStartInfo CreateStartInfo(string program)
-    {
-        var startInfo = new ProcessStartInfo(program) { UseShellExecute = false };
-        if (LibraryDirectory is not null)
-        {
-            var inherited = Environment.GetEnvironmentVariable("LD_LIBRARY_PATH");
-            startInfo.Environment["LD_LIBRARY_PATH"] =
-                string.IsNullOrEmpty(inherited) ? LibraryDirectory : LibraryDirectory + Path.PathSeparator + inherited;
-        }
-
-        return startInfo;
-    }
 
     /// <summary>The full path of <paramref name="name"/> in the directories of <paramref name="searchPath"/>, or null.</summary>
     public static string? FindOnPath(string name, string searchPath)

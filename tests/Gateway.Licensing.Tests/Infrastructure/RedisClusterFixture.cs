@@ -5,8 +5,8 @@ namespace Gateway.Licensing.Tests.Infrastructure;
 
 /// <summary>
 /// A 3-node Redis Cluster (3 primaries, no replicas) on free loopback ports, for tests that must
-/// prove keys and scripts route correctly under cluster hashing. Runs <c>redis-server</c> and
-/// <c>redis-cli</c> from PATH, else a copy the tests fetch once per machine (<see cref="RedisProvisioner"/>).
+/// prove keys and scripts route correctly under cluster hashing. Requires <c>redis-server</c> and
+/// <c>redis-cli</c> on PATH (<c>apt-get install -y redis-server</c>).
 /// </summary>
 /// <remarks>Share one instance through <c>[Collection("redis-cluster")]</c> (see <see cref="RedisClusterCollection"/>).</remarks>
 public sealed class RedisClusterFixture : IAsyncLifetime, IAsyncDisposable
@@ -31,12 +31,13 @@ public sealed class RedisClusterFixture : IAsyncLifetime, IAsyncDisposable
 
     public async Task InitializeAsync()
     {
-        var binaries = RedisBinaries.Current; // fail early with a clear message
+        RedisProcess.FindExecutable("redis-server");
+        var redisCli = RedisProcess.FindExecutable("redis-cli");
 
         try
         {
             await StartNodesAsync();
-            await CreateClusterAsync(binaries);
+            await CreateClusterAsync(redisCli);
             await WaitForClusterStateOkAsync();
 
             _connection = await ConnectionMultiplexer.ConnectAsync(CreateOptions());
@@ -97,12 +98,15 @@ public sealed class RedisClusterFixture : IAsyncLifetime, IAsyncDisposable
         }
     }
 
-    private async Task CreateClusterAsync(RedisBinaries binaries)
+    private async Task CreateClusterAsync(string redisCli)
     {
-        var startInfo = binaries.CreateStartInfo(binaries.Cli);
-        startInfo.RedirectStandardOutput = true;
-        startInfo.RedirectStandardError = true;
-        startInfo.RedirectStandardInput = true;
+        var startInfo = new ProcessStartInfo(redisCli)
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+        };
         startInfo.ArgumentList.Add("--cluster");
         startInfo.ArgumentList.Add("create");
         foreach (var node in _nodes)

@@ -7,8 +7,7 @@ namespace Gateway.Licensing.Tests.Infrastructure;
 
 /// <summary>
 /// One <c>redis-server</c> child process on a loopback port, with its own working directory and log
-/// file. Shared by <see cref="RedisServerFixture"/> and <see cref="RedisClusterFixture"/>. The program
-/// is <see cref="RedisBinaries.Current"/>: the one on PATH, else one the tests fetched.
+/// file. Shared by <see cref="RedisServerFixture"/> and <see cref="RedisClusterFixture"/>.
 /// </summary>
 /// <remarks>
 /// The working directory lives under <c>$GATEWAY_TEST_TMP</c> when set (CI passes a marker directory
@@ -69,6 +68,17 @@ internal sealed class RedisProcess : IDisposable
         return path;
     }
 
+    /// <summary>
+    /// The full path of <c>redis-server</c> or <c>redis-cli</c>: the one on PATH, else a copy the tests
+    /// fetch once per machine (<see cref="RedisBinaries"/>); or a clear exception naming what to install.
+    /// </summary>
+    public static string FindExecutable(string name) => name switch
+    {
+        "redis-server" => RedisBinaries.Current.Server,
+        "redis-cli" => RedisBinaries.Current.Cli,
+        _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Only redis-server and redis-cli are provided."),
+    };
+
     /// <summary>Starts the process and waits until it answers PING.</summary>
     /// <exception cref="RedisProcessStartException">The process exited or did not answer in time.</exception>
     public async Task StartAsync(TimeSpan timeout)
@@ -79,8 +89,11 @@ internal sealed class RedisProcess : IDisposable
         }
 
         System.IO.Directory.CreateDirectory(Directory);
-        var startInfo = RedisBinaries.Current.CreateStartInfo(RedisBinaries.Current.Server);
-        startInfo.WorkingDirectory = Directory;
+        var startInfo = new ProcessStartInfo(FindExecutable("redis-server"))
+        {
+            UseShellExecute = false,
+            WorkingDirectory = Directory,
+        };
         string[] persistence = ConfigFile is null ? ["--save", "", "--appendonly", "no"] : [];
         foreach (var arg in (ConfigFile is null ? [] : new[] { ConfigFile })
                  .Concat(["--port", Port.ToString(), "--bind", "127.0.0.1"])

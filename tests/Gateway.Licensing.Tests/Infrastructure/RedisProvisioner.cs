@@ -20,8 +20,9 @@ namespace Gateway.Licensing.Tests.Infrastructure;
 /// <item><c>dpkg-deb -x</c> of each package into the cache folder;</item>
 /// <item><c>ldd</c> names the shared libraries the binaries need and the machine lacks (a fresh Debian
 /// lacks libjemalloc2 and liblzf1): their packages (the binaries' library dependencies) are fetched
-/// the same way, and only the missing libraries are copied into a folder that goes on
-/// <c>LD_LIBRARY_PATH</c> of the Redis processes the fixtures start;</item>
+/// the same way, and only the missing libraries are copied into a folder of their own; then
+/// <c>redis-server</c> and <c>redis-cli</c> are small launchers that put that folder on
+/// <c>LD_LIBRARY_PATH</c> and exec the real programs, so callers need not know;</item>
 /// <item>both programs must then answer <c>--version</c>; only then is the copy recorded as ready.</item>
 /// </list>
 /// <para>Every command runs without stdin, with apt's network timeouts short and a hard time limit, so
@@ -91,7 +92,7 @@ internal sealed partial class RedisProvisioner
             && RedisBinaries.FindOnPath("redis-server", _searchPath) is { } pathServer
             && RedisBinaries.FindOnPath("redis-cli", _searchPath) is { } pathCli)
         {
-            return new RedisBinaries(pathServer, pathCli, null, RedisBinariesSource.Path);
+            return new RedisBinaries(pathServer, pathCli, RedisBinariesSource.Path);
         }
 
         var directory = CacheDirectory;
@@ -128,7 +129,7 @@ internal sealed partial class RedisProvisioner
             }
 
             return TryReadManifest(directory) is { } fetched
-                ? new RedisBinaries(fetched.Server, fetched.Cli, fetched.LibraryDirectory, RedisBinariesSource.Fetched)
+                ? new RedisBinaries(fetched.Server, fetched.Cli, RedisBinariesSource.Fetched)
                 : throw Failure($"the fetched copy in {directory} is incomplete");
         }
     }
@@ -141,7 +142,8 @@ internal sealed partial class RedisProvisioner
         var work = Path.Combine(directory, "work");
         var root = Path.Combine(directory, "root");
         var lib = Path.Combine(directory, "lib");
-        foreach (var stale in new[] { work, root, lib, Path.Combine(directory, ManifestName) })
+        var bin = Path.Combine(directory, "bin");
+        foreach (var stale in new[] { work, root, lib, bin, Path.Combine(directory, ManifestName) })
         {
             DeleteIfExists(stale);
         }
@@ -201,17 +203,23 @@ internal sealed partial class RedisProvisioner
             }
         }
 
-        var libraryDirectory = Directory.EnumerateFileSystemEntries(lib).Any() ? lib : null;
+        if (Directory.EnumerateFileSystemEntries(lib).Any())
+        {
+            // Any code can then run the programs by their path alone, as it runs those on PATH.
+            server = WriteLauncher(bin, server, lib);
+            cli = WriteLauncher(bin, cli, lib);
+        }
+
         foreach (var (program, expected) in new[] { (server, "Redis server v="), (cli, "redis-cli ") })
         {
-            var run = Run(program, ["--version"], directory, LibraryEnvironment(libraryDirectory), TimeSpan.FromSeconds(30), log);
+            var run = Run(program, ["--version"], directory, null, TimeSpan.FromSeconds(30), log);
             if (run.ExitCode != 0 || !run.Output.Contains(expected, StringComparison.Ordinal))
             {
                 throw Failure($"the fetched {Path.GetFileName(program)} does not run: {LastLines(run.Output, 5)}", log);
             }
         }
 
-        WriteManifest(directory, server, cli, libraryDirectory);
+        WriteManifest(directory, server, cli);
         DeleteIfExists(work); // the packages and private package lists are no longer needed
     }
 
@@ -262,8 +270,27 @@ internal sealed partial class RedisProvisioner
             .Select(first => first.Split([' ', '(', ':'], 2)[0])
             .Where(name => name.Length > 0);
 
-    private static Dictionary<string, string>? LibraryEnvironment(string? libraryDirectory) =>
-        libraryDirectory is null ? null : new() { ["LD_LIBRARY_PATH"] = libraryDirectory };
+    private static Dictionary<string, string> LibraryEnvironment(string libraryDirectory) =>
+        new() { ["LD_LIBRARY_PATH"] = libraryDirectory };
+
+    /// <summary>
+    /// A script of the program's name in <paramref name="bin"/> that puts <paramref name="lib"/> first
+    /// on <c>LD_LIBRARY_PATH</c> and execs <paramref name="program"/> (same process id and name, so
+    /// killing or finding it by name works as for the real program).
+    /// </summary>
+    private static string WriteLauncher(string bin, string program, string lib)
+    {
+        Directory.CreateDirectory(bin);
+        var launcher = Path.Combine(bin, Path.GetFileName(program));
+        File.WriteAllText(launcher,
+            "#!/bin/sh\n" +
+            $"LD_LIBRARY_PATH={ShellQuote(lib)}${{LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}} exec {ShellQuote(program)} \"$@\"\n");
+        File.SetUnixFileMode(launcher, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        return launcher;
+    }
+
+    private static string ShellQuote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     private string Tool(string name) =>
         RedisBinaries.FindOnPath(name, _searchPath)
@@ -309,19 +336,15 @@ internal sealed partial class RedisProvisioner
 
         server = Path.Combine(directory, server);
         cli = Path.Combine(directory, cli);
-        var lib = values.TryGetValue("lib", out var relative) && relative.Length > 0 ? Path.Combine(directory, relative) : null;
-        return File.Exists(server) && File.Exists(cli) && (lib is null || Directory.Exists(lib))
-            ? new RedisBinaries(server, cli, lib, RedisBinariesSource.Cache)
-            : null;
+        return File.Exists(server) && File.Exists(cli) ? new RedisBinaries(server, cli, RedisBinariesSource.Cache) : null;
     }
 
-    private static void WriteManifest(string directory, string server, string cli, string? lib)
+    private static void WriteManifest(string directory, string server, string cli)
     {
         var temporary = Path.Combine(directory, ManifestName + ".tmp");
         File.WriteAllLines(temporary, [
             $"server={Path.GetRelativePath(directory, server)}",
             $"cli={Path.GetRelativePath(directory, cli)}",
-            $"lib={(lib is null ? "" : Path.GetRelativePath(directory, lib))}",
         ]);
         File.Move(temporary, Path.Combine(directory, ManifestName), overwrite: true); // ready only once complete
     }

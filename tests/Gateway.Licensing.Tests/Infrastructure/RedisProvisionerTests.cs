@@ -46,7 +46,7 @@ public sealed class RedisProvisionerTests : IDisposable
         // The fetched server runs, answers the fetched client, and runs a script that reads TIME and then writes.
         var port = FreePort.Get();
         var directory = RedisProcess.CreateTempDirectory($"redis-fetched-{port}");
-        var start = binaries.CreateStartInfo(binaries.Server);
+        var start = new ProcessStartInfo(binaries.Server) { UseShellExecute = false };
         foreach (var arg in new[] { "--port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory, "--logfile", Path.Combine(directory, "redis.log"), "--set-proc-title", "no" })
         {
             start.ArgumentList.Add(arg);
@@ -59,7 +59,7 @@ public sealed class RedisProvisionerTests : IDisposable
             Assert.Equal(":1", await RespClient.TryCommandAsync(port, TimeSpan.FromSeconds(5),
                 "EVAL", "local t = redis.call('TIME') redis.call('SET', KEYS[1], t[1]) return redis.call('EXISTS', KEYS[1])", "1", "lic:{t}:k"));
 
-            var cli = Run(binaries, binaries.Cli, "-p", port.ToString(), "PING");
+            var cli = RedisProvisioner.Run(binaries.Cli, ["-p", port.ToString(), "PING"], directory, null, TimeSpan.FromSeconds(30), new StringBuilder());
             Assert.Equal(0, cli.ExitCode);
             Assert.Equal("PONG", cli.Output.Trim());
         }
@@ -74,7 +74,7 @@ public sealed class RedisProvisionerTests : IDisposable
         var later = new RedisProvisioner(_cacheRoot, searchPath: "") { LookOnPath = false }.Resolve();
         Assert.Equal(RedisBinariesSource.Cache, later.Source);
         Assert.Equal(binaries.Server, later.Server);
-        Assert.Equal(binaries.LibraryDirectory, later.LibraryDirectory);
+        Assert.Equal(binaries.Cli, later.Cli);
     }
 
     [Fact]
@@ -182,13 +182,5 @@ public sealed class RedisProvisionerTests : IDisposable
 
             await Task.Delay(50);
         }
-    }
-
-    private static RedisProvisioner.RunResult Run(RedisBinaries binaries, string program, params string[] args)
-    {
-        var start = binaries.CreateStartInfo(program);
-        return RedisProvisioner.Run(program, args, Path.GetTempPath(),
-            start.Environment.TryGetValue("LD_LIBRARY_PATH", out var lib) && lib is not null ? new Dictionary<string, string> { ["LD_LIBRARY_PATH"] = lib } : null,
-            TimeSpan.FromSeconds(30), new StringBuilder());
     }
 }

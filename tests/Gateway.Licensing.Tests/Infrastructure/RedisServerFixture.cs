@@ -5,7 +5,7 @@ namespace Gateway.Licensing.Tests.Infrastructure;
 
 /// <summary>
 /// A real <c>redis-server</c> on a free loopback port, started for the test run and killed afterwards.
-/// Runs <c>redis-server</c> from PATH, else a copy the tests fetch once per machine (<see cref="RedisProvisioner"/>).
+/// Runs <c>redis-server</c> from PATH, else a copy the tests fetch once per machine (see <see cref="RedisBinaries"/>).
 /// </summary>
 /// <remarks>
 /// <para>Share one instance through <c>[Collection("redis")]</c> (see <see cref="RedisCollection"/>);
@@ -57,7 +57,7 @@ public sealed class RedisServerFixture : IAsyncLifetime, IAsyncDisposable
 
     public async Task InitializeAsync()
     {
-        _ = RedisBinaries.Current; // fail early with a clear message
+        RedisProcess.FindExecutable("redis-server"); // fail early with a clear message
 
         for (var attempt = 1; ; attempt++)
         {
