@@ -285,8 +285,11 @@ internal sealed partial class RedisProvisioner
         File.WriteAllText(launcher,
             "#!/bin/sh\n" +
             $"LD_LIBRARY_PATH={ShellQuote(lib)}${{LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}} exec {ShellQuote(program)} \"$@\"\n");
-        File.SetUnixFileMode(launcher, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        if (!OperatingSystem.IsWindows()) // always so: only Debian/Ubuntu get here
+        {
+            File.SetUnixFileMode(launcher, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        }
         return launcher;
     }
 
