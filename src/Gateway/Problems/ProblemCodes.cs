@@ -10,6 +10,7 @@ internal static class ProblemCodes
     public const string SeatsExhausted = "seats-exhausted";
     public const string StoreUnavailable = "store-unavailable";
     public const string NotFound = "not-found";
+    public const string InvalidPath = "invalid-path";
 
     /// <summary>The problem <c>type</c> URI of a code: stable, and never a link that could go stale.</summary>
     public static string TypeOf(string code) => "urn:seat-gateway:problem:" + code;
