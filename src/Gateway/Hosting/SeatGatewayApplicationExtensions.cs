@@ -20,6 +20,7 @@ public static class SeatGatewayApplicationExtensions
     {
         // Reading the options validates them: a bad value stops here, naming the key.
         var options = app.Services.GetRequiredService<IOptions<LicensingOptions>>().Value;
+        app.WarnWhenServedPublicly(options);
 
         app.UseGatewayForwardedHeaders();
         app.UseMiddleware<AmbiguousPathMiddleware>(); // before routing: routing must not read a path the backend reads otherwise
