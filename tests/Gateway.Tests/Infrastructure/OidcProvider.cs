@@ -51,6 +51,7 @@ public sealed class OidcProvider : IAsyncLifetime, IAsyncDisposable
     public static readonly Uri WebRedirectUri = new("http://127.0.0.1/signin-oidc");
 
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly RSA _stranger = RSA.Create(2048);
     private readonly Dictionary<string, RsaSecurityKey> _keys = new(StringComparer.Ordinal);
     private readonly string _database = "oidc-" + Guid.NewGuid().ToString("N");
     private WebApplication? _app;
@@ -137,6 +138,8 @@ public sealed class OidcProvider : IAsyncLifetime, IAsyncDisposable
             });
 
         var app = builder.Build();
+        // Before OpenIddict (it answers discovery and JWKS from the authentication middleware, which
+        // the app otherwise puts first): key changes and every request take turns.
         app.Use(async (context, next) =>
         {
             await _gate.WaitAsync(context.RequestAborted);
@@ -150,6 +153,7 @@ public sealed class OidcProvider : IAsyncLifetime, IAsyncDisposable
                 _gate.Release();
             }
         });
+        app.UseAuthentication();
         app.MapMethods("/connect/authorize", [HttpMethods.Get, HttpMethods.Post], Authorize);
         app.MapPost("/connect/token", TokenAsync);
         try
@@ -299,7 +303,7 @@ public sealed class OidcProvider : IAsyncLifetime, IAsyncDisposable
     public string MintToken(string? keyId = null, string subject = DefaultUser, IDictionary<string, object>? extraClaims = null, IDictionary<string, object>? extraHeaders = null)
     {
         keyId ??= SigningKeyId;
-        var key = _keys.TryGetValue(keyId, out var known) ? known : new RsaSecurityKey(RSA.Create(2048)) { KeyId = keyId };
+        var key = _keys.TryGetValue(keyId, out var known) ? known : new RsaSecurityKey(_stranger) { KeyId = keyId };
         var claims = new Dictionary<string, object>(StringComparer.Ordinal)
         {
             ["sub"] = subject,
@@ -393,6 +397,7 @@ public sealed class OidcProvider : IAsyncLifetime, IAsyncDisposable
         }
         foreach (var key in _keys.Values) key.Rsa?.Dispose();
         _keys.Clear();
+        _stranger.Dispose();
     }
 
     ValueTask IAsyncDisposable.DisposeAsync() => new(DisposeAsync());

@@ -93,7 +93,7 @@ public sealed class SigningKeyTests(SigningKeyTests.Fixture fixture, ITestOutput
             while (!stop.IsCancellationRequested)
             {
                 Assert.Equal(HttpStatusCode.Unauthorized, await SendAsync(Provider.MintToken("made-up-" + Guid.NewGuid().ToString("N")), "bogus"));
-                bogusSent++;
+                Interlocked.Increment(ref bogusSent);
                 await Task.Delay(100);
             }
         });
@@ -108,7 +108,7 @@ public sealed class SigningKeyTests(SigningKeyTests.Fixture fixture, ITestOutput
 
             var accepted = await TimeUntilAsync(token, HttpStatusCode.OK, since);
             var reads = Provider.JwksReads - readsBefore;
-            output.WriteLine($"token of the new key accepted after {accepted?.TotalSeconds:F1} s; {bogusSent} made-up key ids sent meanwhile; {reads} JWKS reads");
+            output.WriteLine($"token of the new key accepted after {accepted?.TotalSeconds:F1} s; {Volatile.Read(ref bogusSent)} made-up key ids sent meanwhile; {reads} JWKS reads");
             Assert.True(accepted is not null, $"A token of the new key was still refused {Bound.TotalSeconds} s after the rotation.");
             // Made-up key ids do not turn into a stream of requests to the provider: at most one on-demand
             // refresh per 5 s, besides the periodic one.
