@@ -4,8 +4,8 @@ exports.
 
     python3 config/check-dashboard.py                  # offline: parse, list the metric names
     python3 config/check-dashboard.py scrape.txt       # against a saved scrape
-    python3 config/check-dashboard.py http://localhost:8080/_licensing/metrics
-    curl -s http://localhost:8080/_licensing/metrics | python3 config/check-dashboard.py -
+    python3 config/check-dashboard.py http://localhost:9090/_licensing/metrics
+    curl -s http://localhost:9090/_licensing/metrics | python3 config/check-dashboard.py -
 
 Offline, it parses the dashboard JSON and the rules YAML, extracts every metric name used in a
 PromQL expression (panel targets, template variable queries, alert and recording rules) and

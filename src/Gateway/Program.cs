@@ -1,7 +1,8 @@
 using Gateway.Development;
 using Gateway.Hosting;
 
-var builder = WebApplication.CreateBuilder(args);
+// The application's folder is the content root, whatever the working directory (see GatewayContentRoot).
+var builder = WebApplication.CreateBuilder(GatewayContentRoot.Options(args));
 builder.AddSeatGateway();
 builder.AddDevelopmentDemo(); // Development with Demo:Enabled only; nothing in any other environment
 

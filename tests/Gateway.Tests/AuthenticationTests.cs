@@ -27,6 +27,7 @@ public sealed class AuthenticationTests(AuthenticationTests.Fixture fixture) : I
         { "wrong audience", TestTokens.WrongAudience(Tenant, "alice") },
         { "signed with another key", TestTokens.WrongKey(Tenant, "alice") },
         { "payload tampered with", TestTokens.Tampered(Tenant, "alice") },
+        { "a critical JWS extension (crit) the gateway does not understand", TestTokens.CriticalExtension(Tenant, "alice") },
     };
 
     [Theory]

@@ -99,4 +99,26 @@ public sealed class StartupTests(StartupTests.Stores stores, ITestOutputHelper o
 
         await (await client.SendAsync(Get("/api/x", TestTokens.User("start-ok", "alice")))).AssertForwardedAsync();
     }
+
+    [Theory]
+    [InlineData(null, null, null, true)]
+    [InlineData(null, "false", null, true)]
+    [InlineData(null, null, "false", true)]
+    [InlineData(null, "false", "false", false)]
+    [InlineData("9091", null, null, false)]
+    public async Task Metrics_or_openapi_served_on_a_public_port_log_a_warning_at_start(string? managementPort, string? metrics, string? openApi, bool warns)
+    {
+        var logs = new Hostile.CapturedLogs();
+        await using var gateway = NewGateway()
+            .With("Licensing:ManagementPort", managementPort)
+            .With("Licensing:Metrics:Expose", metrics)
+            .With("Licensing:OpenApi:Expose", openApi)
+            .WithLogging(logs.AddTo);
+
+        await gateway.StartAsync(waitForPlans: false);
+
+        var warnings = logs.Entries.Where(e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning && e.Message.Contains("Licensing:ManagementPort", StringComparison.Ordinal)).ToArray();
+        foreach (var warning in warnings) output.WriteLine(warning.Message);
+        Assert.Equal(warns ? 1 : 0, warnings.Length);
+    }
 }

@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Protocols;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 
 namespace Gateway.Authentication;
 
@@ -21,9 +23,13 @@ internal static class BearerAuthenticationExtensions
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
             .AddJwtBearer(Harden); // runs after the configuration binding of the scheme
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .PostConfigure<TimeProvider>(SpeedUpValidation)
+            .PostConfigure<TimeProvider, ILoggerFactory>(RefreshKeysAndCacheTokens)
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<JwtBearerOptions>, BearerOptionsValidator>());
+        services.AddOptions<SigningKeyRefreshOptions>().BindConfiguration(SigningKeyRefreshOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SigningKeyRefreshOptions>, SigningKeyRefreshOptionsValidator>());
+        services.AddHostedService<SigningKeyRefresher>();
+        services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<CachedBearerTokens>();
         services.AddAuthorization();
         // The challenge and forbid of the authorization middleware carry a problem+json body.
@@ -32,11 +38,30 @@ internal static class BearerAuthenticationExtensions
     }
 
     /// <summary>
-    /// The configured signing keys are read from configuration once (ASP.NET reads them lazily, on
-    /// every validation), and tokens that passed validation are remembered until they expire.
+    /// Runs after ASP.NET's own post-configuration (which derives the metadata address from
+    /// <c>Authority</c>): the keys of an identity provider come from <see cref="DiscoveredSigningKeys"/>
+    /// instead of ASP.NET's configuration manager; the configured static keys are read from configuration
+    /// once (ASP.NET reads them lazily, on every validation); tokens that passed validation are remembered
+    /// until they expire or their key is no longer published, and a token with a <c>crit</c> header is refused.
     /// </summary>
-    private static void SpeedUpValidation(JwtBearerOptions options, TimeProvider time)
+    private static void RefreshKeysAndCacheTokens(JwtBearerOptions options, TimeProvider time, ILoggerFactory loggers)
     {
+        if (options.ConfigurationManager is ConfigurationManager<OpenIdConnectConfiguration> && !string.IsNullOrEmpty(options.MetadataAddress))
+        {
+            var client = new HttpClient(options.BackchannelHttpHandler ?? new HttpClientHandler())
+            {
+                Timeout = options.BackchannelTimeout,
+                MaxResponseContentBufferSize = 1024 * 1024,
+            };
+            options.ConfigurationManager = new DiscoveredSigningKeys(
+                options.MetadataAddress,
+                new HttpDocumentRetriever(client) { RequireHttps = options.RequireHttpsMetadata },
+                time,
+                loggers.CreateLogger<DiscoveredSigningKeys>(),
+                ownedClient: client);
+        }
+        var discovered = options.ConfigurationManager as DiscoveredSigningKeys;
+
         var parameters = options.TokenValidationParameters;
         try
         {
@@ -46,9 +71,11 @@ internal static class BearerAuthenticationExtensions
         {
             // Two keys for one issuer: left as is, so the options validator names the key.
         }
+        var staticKeys = parameters.IssuerSigningKeys as IReadOnlyCollection<Microsoft.IdentityModel.Tokens.SecurityKey>;
         for (var i = 0; i < options.TokenHandlers.Count; i++)
         {
-            if (options.TokenHandlers[i] is not ValidatedTokenCache) options.TokenHandlers[i] = new ValidatedTokenCache(options.TokenHandlers[i], time);
+            if (options.TokenHandlers[i] is not ValidatedTokenCache)
+                options.TokenHandlers[i] = new ValidatedTokenCache(options.TokenHandlers[i], time, keys: discovered, staticKeys: staticKeys);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Gateway.Authentication;
@@ -11,9 +12,23 @@ namespace Gateway.Authentication;
 /// granted to cached tokens), and holds at most 5,000 tokens of at most 4 kB (an entry with its
 /// validated token and claims is several kB). One cache per options instance, so a configuration
 /// reload starts empty.
+/// <para>With an identity provider's keys (<paramref name="keys"/>), an entry also remembers the key that
+/// validated it and the version of the key set it was checked against: when the provider's keys change,
+/// an entry is kept only while its key is still published (looked up once per entry and key change; on
+/// the steady path the cost is one version comparison). A token whose key the provider dropped is then
+/// validated in full again, and refused. Static keys from configuration never go stale.</para>
+/// <para>A token whose JWS header has <c>crit</c> is refused: the gateway understands no extension.</para>
 /// </summary>
-internal sealed class ValidatedTokenCache(TokenHandler inner, TimeProvider time, int capacity = 5_000) : TokenHandler
+internal sealed class ValidatedTokenCache(
+    TokenHandler inner,
+    TimeProvider time,
+    int capacity = 5_000,
+    DiscoveredSigningKeys? keys = null,
+    IReadOnlyCollection<SecurityKey>? staticKeys = null) : TokenHandler
 {
+    /// <summary>The version of an entry validated by a static key: it never goes stale.</summary>
+    private const int StaticKey = -1;
+
     /// <summary>Longer tokens are validated every time: with the capacity, they bound the cache's memory.</summary>
     public const int MaxCachedTokenLength = 4096;
 
@@ -31,17 +46,47 @@ internal sealed class ValidatedTokenCache(TokenHandler inner, TimeProvider time,
         var now = time.GetUtcNow().UtcDateTime;
         if (_entries.TryGetValue(token, out var cached))
         {
-            if (now < cached.ValidTo) return cached.Result;
+            if (now < cached.ValidTo && KeyStillPublished(cached)) return cached.Result;
             Remove(token);
         }
 
         var result = await inner.ValidateTokenAsync(token, validationParameters).ConfigureAwait(false);
-        if (result.IsValid && token.Length <= MaxCachedTokenLength && result.SecurityToken?.ValidTo is { } validTo && validTo > now)
+        if (!result.IsValid) return result;
+        if (result.SecurityToken is JsonWebToken jwt && jwt.TryGetHeaderValue<object>("crit", out _))
+        {
+            return new TokenValidationResult
+            {
+                IsValid = false,
+                Exception = new SecurityTokenException("The token's JWS header marks an extension as critical (crit); the gateway understands none."),
+            };
+        }
+        if (token.Length <= MaxCachedTokenLength && result.SecurityToken?.ValidTo is { } validTo && validTo > now
+            && KeyVersionOf(result.SecurityToken.SigningKey) is { } version)
         {
             if (Count >= capacity) Trim(now);
-            if (Count < capacity && _entries.TryAdd(token, new Entry(result, validTo))) Interlocked.Increment(ref _count);
+            if (Count < capacity && _entries.TryAdd(token, new Entry(result, validTo, version))) Interlocked.Increment(ref _count);
         }
         return result;
+    }
+
+    /// <summary>
+    /// The version to remember with a token validated by <paramref name="key"/>; null when the token must
+    /// not be cached (its key was dropped while it was being validated).
+    /// </summary>
+    private int? KeyVersionOf(SecurityKey? key)
+    {
+        if (keys is null || (key is not null && staticKeys is not null && staticKeys.Contains(key))) return StaticKey;
+        return key is not null && keys.Current is { } current && current.Contains(key) ? current.Version : null;
+    }
+
+    /// <summary>Whether the key that validated a cached token is still published; moves the entry to the current version.</summary>
+    private bool KeyStillPublished(Entry entry)
+    {
+        var version = entry.KeyVersion;
+        if (version == StaticKey || keys?.Current is not { } current || current.Version == version) return true;
+        if (!current.Contains(entry.SigningKey!)) return false;
+        entry.KeyVersion = current.Version;
+        return true;
     }
 
     private void Remove(string token)
@@ -56,7 +101,8 @@ internal sealed class ValidatedTokenCache(TokenHandler inner, TimeProvider time,
     public bool TryGetPrincipal(ReadOnlySpan<char> token, out SharedPrincipal principal)
     {
         if (_entries.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(token, out var cached)
-            && time.GetUtcNow().UtcDateTime < cached.ValidTo)
+            && time.GetUtcNow().UtcDateTime < cached.ValidTo
+            && KeyStillPublished(cached))
         {
             principal = cached.Principal;
             return true;
@@ -82,11 +128,22 @@ internal sealed class ValidatedTokenCache(TokenHandler inner, TimeProvider time,
         // Still full of live tokens: those stay until they expire, newer ones are validated in full.
     }
 
-    private sealed class Entry(TokenValidationResult result, DateTime validTo)
+    private sealed class Entry(TokenValidationResult result, DateTime validTo, int keyVersion)
     {
+        private int _keyVersion = keyVersion;
+
         public TokenValidationResult Result { get; } = result;
 
         public DateTime ValidTo { get; } = validTo;
+
+        public SecurityKey? SigningKey { get; } = result.SecurityToken?.SigningKey;
+
+        /// <summary>The key set version under which <see cref="SigningKey"/> was last seen published (or <see cref="StaticKey"/>).</summary>
+        public int KeyVersion
+        {
+            get => Volatile.Read(ref _keyVersion);
+            set => Volatile.Write(ref _keyVersion, value);
+        }
 
         /// <summary>What JwtBearer builds from a validation result, built once per token.</summary>
         public SharedPrincipal Principal { get; } = new(result.ClaimsIdentity);

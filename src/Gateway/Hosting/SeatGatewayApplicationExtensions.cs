@@ -1,3 +1,4 @@
+using Gateway.Identity;
 using Gateway.Licensing.Options;
 using Gateway.Management;
 using Gateway.Problems;
@@ -12,7 +13,8 @@ namespace Gateway.Hosting;
 public static class SeatGatewayApplicationExtensions
 {
     /// <summary>
-    /// The request pipeline: forwarded headers (client address for fingerprints), routing,
+    /// The request pipeline: forwarded headers (from trusted proxies only), the refusal of paths a backend
+    /// could read differently (400 <c>invalid-path</c>), routing,
     /// authentication and authorization (for the gateway's own routes), the gateway's own routes under
     /// <c>Licensing:ManagementPath</c>, then YARP with the licensing step first in its pipeline.
     /// </summary>
@@ -20,8 +22,10 @@ public static class SeatGatewayApplicationExtensions
     {
         // Reading the options validates them: a bad value stops here, naming the key.
         var options = app.Services.GetRequiredService<IOptions<LicensingOptions>>().Value;
+        app.WarnWhenServedPublicly(options);
 
-        app.UseForwardedHeaders();
+        app.UseGatewayForwardedHeaders();
+        app.UseMiddleware<AmbiguousPathMiddleware>(); // before routing: routing must not read a path the backend reads otherwise
         app.UseRouting();
         // A route's CorsPolicy, AuthorizationPolicy, RateLimiterPolicy, Timeout/TimeoutPolicy and
         // OutputCachePolicy, in the order YARP and ASP.NET Core require; each middleware runs only for

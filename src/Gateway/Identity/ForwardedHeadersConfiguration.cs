@@ -4,9 +4,13 @@ using Microsoft.AspNetCore.HttpOverrides;
 namespace Gateway.Identity;
 
 /// <summary>
-/// Which proxies may set the client address (used by the <c>fingerprint</c> device source): only those
-/// listed in <c>ForwardedHeaders:KnownProxies</c> (IP addresses) and <c>ForwardedHeaders:KnownNetworks</c>
-/// (CIDR). Nobody is trusted by default, not even loopback.
+/// Which proxies may set the client address and scheme (used by the <c>fingerprint</c> device source,
+/// and sent on to the backends): only those listed in <c>ForwardedHeaders:KnownProxies</c> (IP
+/// addresses) and <c>ForwardedHeaders:KnownNetworks</c> (CIDR). Nobody is trusted by default, not even
+/// loopback. ASP.NET's middleware believes every sender when both lists are empty, so then it is left
+/// out altogether: the client address and scheme are the connection's. What the backends receive is
+/// YARP's default <c>X-Forwarded-*</c> transform, which replaces any inbound <c>X-Forwarded-*</c> and
+/// <c>Forwarded</c> with this view (see docs/trust-boundaries.md).
 /// </summary>
 internal static class ForwardedHeadersConfiguration
 {
@@ -17,6 +21,16 @@ internal static class ForwardedHeadersConfiguration
         services.AddOptions<ForwardedHeadersOptions>()
             .Configure<IConfiguration>((options, configuration) => Apply(options, configuration.GetSection(SectionName)));
         return services;
+    }
+
+    /// <summary>
+    /// ASP.NET's forwarded-headers middleware, only when at least one proxy or network is trusted.
+    /// </summary>
+    public static IApplicationBuilder UseGatewayForwardedHeaders(this IApplicationBuilder app)
+    {
+        var options = app.ApplicationServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<ForwardedHeadersOptions>>().Value;
+        if (options.KnownProxies.Count == 0 && options.KnownIPNetworks.Count == 0) return app;
+        return app.UseForwardedHeaders();
     }
 
     internal static void Apply(ForwardedHeadersOptions options, IConfigurationSection section)

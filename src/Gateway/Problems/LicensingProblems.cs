@@ -70,6 +70,10 @@ internal static class LicensingProblems
         ProblemResponse.WriteAsync(context, StatusCodes.Status404NotFound, ProblemCodes.NotFound,
             "Not found", "The gateway has no such route.");
 
+    public static Task InvalidPath(HttpContext context) =>
+        ProblemResponse.WriteAsync(context, StatusCodes.Status400BadRequest, ProblemCodes.InvalidPath,
+            "Invalid path", "The path holds a backslash, a ';' path parameter, a twice-encoded character or a '.'/'..' segment, which a backend could read differently from the gateway.");
+
     /// <summary>Whole seconds, rounded up, at least 1.</summary>
     internal static long RetryAfterSeconds(TimeSpan retryAfter) =>
         Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds));

@@ -21,6 +21,7 @@ internal static class ProblemCodes
     public const string BackendUnreachable = "backend-unreachable";
     public const string BackendTimeout = "backend-timeout";
     public const string InternalError = "internal-error";
+    public const string InvalidPath = "invalid-path";
 
     /// <summary>The problem <c>type</c> URI of a code: stable, and never a link that could go stale.</summary>
     public static string TypeOf(string code) => "urn:seat-gateway:problem:" + code;

@@ -19,8 +19,8 @@ namespace Gateway.FaultTests.Infrastructure;
 /// test host exits is killed as well.</para>
 /// <para>The gateway runs from its own build output for the configuration the tests were built with
 /// (Debug or Release), found through the <c>GatewayAssemblyPath</c> assembly metadata the project file
-/// writes; its working directory (the content root) is that output directory, so the shipped
-/// <c>appsettings.json</c> applies, as in a deployment.</para>
+/// writes; its working directory is that output directory unless <see cref="GatewaySettings.WorkingDirectory"/>
+/// says otherwise (the content root, where the shipped <c>appsettings.json</c> is read, is that folder either way).</para>
 /// </remarks>
 public sealed class GatewayProcess : IAsyncDisposable
 {
@@ -194,7 +194,7 @@ public sealed class GatewayProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
-            WorkingDirectory = Path.GetDirectoryName(AssemblyPath)!,
+            WorkingDirectory = _settings.WorkingDirectory ?? Path.GetDirectoryName(AssemblyPath)!,
         };
         startInfo.ArgumentList.Add(AssemblyPath);
         if (Environment.GetEnvironmentVariable("GATEWAY_TEST_TMP") is { Length: > 0 } marker)

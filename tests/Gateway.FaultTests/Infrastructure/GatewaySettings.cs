@@ -44,6 +44,9 @@ public sealed class GatewaySettings
 
     public IReadOnlyDictionary<string, string> Values => _values;
 
+    /// <summary>The process's working directory; null: the gateway's own folder (its build output).</summary>
+    public string? WorkingDirectory { get; set; }
+
     public GatewaySettings With(string key, string value)
     {
         this[key] = value;
@@ -65,6 +68,7 @@ public sealed class GatewaySettings
         var copy = new GatewaySettings(null, new Uri("http://127.0.0.1/"));
         copy._values.Clear();
         foreach (var (key, value) in _values) copy._values[key] = value;
+        copy.WorkingDirectory = WorkingDirectory;
         return copy;
     }
 

@@ -101,7 +101,7 @@ public sealed class ValidatedTokenCacheTests
         Assert.True(cache.TryGetPrincipal(token, out var second));
         Assert.Same(first, second);
         Assert.Equal("erin", first.FindFirst("sub")?.Value);
-        Assert.False(cache.TryGetPrincipal(token[..^1], out _));
+        Assert.False(cache.TryGetPrincipal(token.AsSpan()[..^1], out _));
 
         _time.Advance(TimeSpan.FromMinutes(5));
         Assert.False(cache.TryGetPrincipal(token, out _));

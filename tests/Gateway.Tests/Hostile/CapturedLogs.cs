@@ -39,6 +39,12 @@ public sealed class CapturedLogs : ILoggerProvider, ISupportExternalScope
         logging.AddFilter<CapturedLogs>(category: null, LogLevel.Trace);
     }
 
+    /// <summary>
+    /// Adds this provider to a test host as one more logging provider: the configured levels
+    /// (<c>Logging:LogLevel:*</c>, e.g. the shipped <c>appsettings.json</c>) decide what it receives.
+    /// </summary>
+    public void AddAtConfiguredLevels(ILoggingBuilder logging) => logging.AddProvider(this);
+
     private sealed class Logger(CapturedLogs owner, string category) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => owner._scopes.Push(state);

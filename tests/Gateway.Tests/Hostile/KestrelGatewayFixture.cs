@@ -30,7 +30,7 @@ public abstract class KestrelGatewayFixture : GatewayFixture, IAsyncLifetime
     protected sealed override void Configure(GatewayFactory gateway)
     {
         ConfigureKestrel(gateway);
-        gateway.WithLogging(Logs.AddTo);
+        gateway.WithLogging(CaptureEveryLevel ? Logs.AddTo : Logs.AddAtConfiguredLevels);
         ConfigureGateway(gateway);
     }
 
@@ -50,6 +50,12 @@ public abstract class KestrelGatewayFixture : GatewayFixture, IAsyncLifetime
         Http?.Dispose();
         await base.DisposeAsync();
     }
+
+    /// <summary>
+    /// True (the default): <see cref="Logs"/> captures every entry at Trace level, whatever the
+    /// configuration says. False: only what the gateway's configured levels let through.
+    /// </summary>
+    protected virtual bool CaptureEveryLevel => true;
 
     /// <summary>Where Kestrel listens: by default one free loopback port.</summary>
     protected virtual void ConfigureKestrel(GatewayFactory gateway) => gateway.UseKestrel(0);

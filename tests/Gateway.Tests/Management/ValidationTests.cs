@@ -9,6 +9,10 @@ public sealed class ValidationTests(ManagementFixture fixture)
 {
     private static readonly string Long = new('x', 129);
 
+    /// <summary>A .NET type or namespace (<c>System.Int32</c>, <c>Gateway.Management.PlanRequest</c>), an exception name or a stack frame.</summary>
+    internal static readonly System.Text.RegularExpressions.Regex InternalNames =
+        new(@"\b(System|Microsoft|Gateway)\.[A-Z]|\.NET\b|Exception\b|\bat [A-Z]\w*\.\w+\(");
+
     public static TheoryData<string, string, string?, int, string> Cases()
     {
         var data = new TheoryData<string, string, string?, int, string>();
@@ -120,6 +124,8 @@ public sealed class ValidationTests(ManagementFixture fixture)
 
         var problem = await ProblemAssert.IsProblemAsync(response, status, code);
         Assert.False(string.IsNullOrEmpty(problem.GetProperty("title").GetString()));
+        // The detail explains the refusal in the API's own terms: no .NET type, namespace or stack frame.
+        Assert.DoesNotMatch(InternalNames, problem.GetProperty("detail").GetString()!);
         Assert.Equal(before, await fixture.FingerprintAsync(tenant));
         Assert.Equal(tenantsBefore, await fixture.Host.Store.ListTenantsAsync());
     }

@@ -4,6 +4,7 @@ using Gateway.Licensing.Tests.Infrastructure;
 using Gateway.Management;
 using Gateway.Tests.Hostile;
 using Gateway.Tests.Support;
+using Microsoft.Extensions.Configuration;
 
 namespace Gateway.Tests.Security;
 
@@ -169,5 +170,27 @@ public sealed class ManagementPortWithEndpointsOffTests(ManagementPortWithEndpoi
         }
         await EndpointExposure.AssertOkAsync(fixture.Management, EndpointExposure.Get($"/_licensing/v1/tenants/{EndpointExposure.Tenant}", EndpointExposure.Operator()), "management port");
         await EndpointExposure.AssertNotFoundAsync(fixture.Public, EndpointExposure.Get($"/_licensing/v1/tenants/{EndpointExposure.Tenant}", EndpointExposure.Operator()), "public port");
+    }
+}
+
+/// <summary>The production sample serves metrics and the OpenAPI document only on a management port it listens on.</summary>
+public sealed class ProductionSampleExposureTests
+{
+    [Fact]
+    public void The_production_sample_sets_a_management_port_and_listens_on_it()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "config", "appsettings.Production.sample.json"))) directory = directory.Parent;
+        Assert.NotNull(directory);
+        var configuration = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(directory.FullName, "config", "appsettings.Production.sample.json"))
+            .Build();
+
+        var port = configuration["Licensing:ManagementPort"];
+        Assert.False(string.IsNullOrEmpty(port), "Licensing:ManagementPort is not set in the production sample.");
+        var endpoints = configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(e => new Uri(e["Url"]!.Replace("+", "localhost", StringComparison.Ordinal)).Port.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        Assert.Contains(port, endpoints);
+        Assert.Contains(endpoints, p => p != port); // and a public one
+        Assert.NotEqual("false", configuration["Licensing:Metrics:Expose"]);
     }
 }

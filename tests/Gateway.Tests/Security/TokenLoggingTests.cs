@@ -128,3 +128,93 @@ public sealed class TokenLoggingTests(TokenLoggingTests.Fixture fixture, ITestOu
         });
     }
 }
+
+/// <summary>
+/// At the shipped log levels (the shipped <c>appsettings.json</c>, not a test override), a burst of
+/// traffic with tokens in headers and in query strings, a <c>client_secret</c> in a query, cookies, and
+/// a backend that cannot be reached leaves no log entry with a token, a secret, a cookie, a query
+/// string or a backend's address.
+/// </summary>
+public sealed class ShippedLogLevelTests(ShippedLogLevelTests.Fixture fixture, ITestOutputHelper output) : IClassFixture<ShippedLogLevelTests.Fixture>
+{
+    private const string Tenant = "shipped-logs";
+
+    public sealed class Fixture : KestrelGatewayFixture
+    {
+        /// <summary>A loopback port nothing listens on: the destination of the <c>/dead</c> route.</summary>
+        public int DeadPort { get; } = global::Gateway.Licensing.Tests.Infrastructure.FreePort.Get();
+
+        protected override bool CaptureEveryLevel => false;
+
+        protected override void ConfigureGateway(GatewayFactory gateway) => gateway
+            .WithTenant(Tenant, LicenseModel.ConcurrentSessions, 100)
+            .WithTenant("shipped-full", LicenseModel.ConcurrentSessions, 1)
+            .With("ReverseProxy:Routes:dead:ClusterId", "dead")
+            .With("ReverseProxy:Routes:dead:Match:Path", "/dead/{**rest}")
+            .With("ReverseProxy:Routes:dead:Metadata:Licensing", "Off")
+            .With("ReverseProxy:Clusters:dead:Destinations:d1:Address", $"http://127.0.0.1:{DeadPort}/");
+    }
+
+    private static string Unique(string what) => what + "-" + Guid.NewGuid().ToString("N");
+
+    [Fact]
+    public async Task No_entry_holds_a_token_secret_cookie_query_string_or_backend_address()
+    {
+        fixture.Logs.Clear();
+        var alice = TestTokens.User(Tenant, "alice", ("jti", Unique("jti")));
+        var operatorToken = TestTokens.User("ops", "olga", ("role", ManagementCaller.OperatorRole), ("jti", Unique("jti")));
+        var first = TestTokens.User("shipped-full", "fay", ("jti", Unique("jti")));
+        var second = TestTokens.User("shipped-full", "gus", ("jti", Unique("jti"))); // 429
+        var wrongKey = TestTokens.WrongKey(Tenant, Unique("mallory"));
+        var expired = TestTokens.Expired(Tenant, Unique("eve"));
+        var secret = Unique("client-secret");
+        var code = Unique("code");
+        var cookie = Unique("cookie");
+        var queryMarker = Unique("q");
+        var tokens = new[] { alice, operatorToken, first, second, wrongKey, expired };
+
+        foreach (var token in tokens)
+        {
+            foreach (var path in new[] { "/api/shipped", "/open/shipped", "/logout/shipped", "/dead/shipped" })
+            {
+                await fixture.SendAsync(new RawRequest("GET", path).Bearer(token).Header("X-Device-Id", "dev-1").Header("Cookie", $"erp-session={cookie}"));
+                await fixture.SendAsync(new RawRequest("GET", $"{path}?access_token={token}&{queryMarker}=1").Header("X-Device-Id", "dev-1"));
+            }
+            await fixture.SendAsync(new RawRequest("GET", $"/api/shipped?{queryMarker}=1").Bearer(token).Header("X-Device-Id", "dev-9"));
+            await fixture.SendAsync(new RawRequest("GET", $"/_licensing/v1/tenants/{Tenant}/users?{queryMarker}=1&access_token={token}").Bearer(token));
+            await fixture.SendAsync(new RawRequest("PUT", $"/_licensing/v1/tenants/{Tenant}/users/carol?{queryMarker}=1").Bearer(token).Json("""{"active":true}"""));
+        }
+        foreach (var path in new[] { "/open/connect/token", "/dead/connect/token", "/api/connect/token" })
+            await fixture.SendAsync(new RawRequest("GET", $"{path}?client_id=svc&client_secret={secret}&code={code}&{queryMarker}=1"));
+
+        // The answers were the expected ones (so the requests went where the logs are written).
+        Assert.Equal(200, (await fixture.SendAsync(new RawRequest("GET", $"/api/shipped?access_token={alice}").Bearer(alice).Header("X-Device-Id", "dev-1"))).Status);
+        Assert.Equal(429, (await fixture.SendAsync(new RawRequest("GET", "/api/shipped").Bearer(second).Header("X-Device-Id", "dev-9"))).Status);
+        Assert.Equal(502, (await fixture.SendAsync(new RawRequest("GET", $"/dead/x?client_secret={secret}"))).Status);
+        Assert.Equal(200, (await fixture.SendAsync(new RawRequest("GET", $"/open/connect/token?client_secret={secret}"))).Status);
+
+        await Task.Delay(200); // entries written after the response
+        var entries = fixture.Logs.Entries;
+        output.WriteLine($"{entries.Count} log entries at the shipped levels");
+        foreach (var entry in entries.Take(30)) output.WriteLine(entry.ToString());
+        // The shipped levels let the gateway's own Information entries through (a refusal burst here).
+        Assert.Contains(entries, e => e.Category.StartsWith("Gateway", StringComparison.Ordinal) && e.Level == Microsoft.Extensions.Logging.LogLevel.Information);
+
+        var forbidden = new List<(string What, string Text)>
+        {
+            ("client secret", secret), ("authorization code", code), ("cookie", cookie), ("query string", queryMarker),
+            ("query string", "access_token="), ("query string", "client_secret="),
+            ("backend address", fixture.Backend.BaseAddress.Authority), ("backend address", $"127.0.0.1:{fixture.DeadPort}"),
+        };
+        foreach (var token in tokens)
+        {
+            forbidden.Add(("token", token));
+            forbidden.Add(("token signature", token.Split('.')[2]));
+        }
+        foreach (var entry in entries)
+        {
+            foreach (var (what, text) in forbidden)
+                Assert.False(entry.AllText.Contains(text, StringComparison.Ordinal), $"a {what} in the log: {entry}\n{entry.AllText}");
+        }
+    }
+}

@@ -76,6 +76,20 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
         return this;
     }
 
+    /// <summary>
+    /// Validates tokens against an OpenID Connect provider (<c>Authentication:Schemes:Bearer:Authority</c>,
+    /// discovery and JWKS over plain http on loopback) instead of the static test key and issuer.
+    /// </summary>
+    public GatewayFactory WithAuthority(Uri authority, string audience)
+    {
+        With("Authentication:Schemes:Bearer:ValidIssuer", null);
+        With("Authentication:Schemes:Bearer:SigningKeys:0:Issuer", null);
+        With("Authentication:Schemes:Bearer:SigningKeys:0:Value", null);
+        With("Authentication:Schemes:Bearer:Authority", authority.AbsoluteUri);
+        With("Authentication:Schemes:Bearer:RequireHttpsMetadata", "false");
+        return With("Authentication:Schemes:Bearer:ValidAudiences:0", audience);
+    }
+
     /// <summary>A configuration-managed plan: <c>Licensing:Tenants:{tenant}:Model/SeatLimit/ActiveUsers/ReservedUsers</c>.</summary>
     public GatewayFactory WithTenant(string tenant, LicenseModel model, int seatLimit, string[]? activeUsers = null, string[]? reservedUsers = null)
     {

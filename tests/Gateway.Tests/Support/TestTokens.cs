@@ -40,7 +40,8 @@ public static class TestTokens
         byte[]? key = null,
         DateTime? notBefore = null,
         DateTime? expires = null,
-        bool withExpiry = true)
+        bool withExpiry = true,
+        IDictionary<string, object>? headers = null)
     {
         var now = DateTime.UtcNow;
         var descriptor = new SecurityTokenDescriptor
@@ -52,6 +53,7 @@ public static class TestTokens
             NotBefore = notBefore ?? now.AddMinutes(-1),
             Expires = withExpiry ? expires ?? now.AddMinutes(30) : null,
             SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(key ?? Key), SecurityAlgorithms.HmacSha256),
+            AdditionalHeaderClaims = headers,
         };
         return Handler.CreateToken(descriptor);
     }
@@ -69,6 +71,13 @@ public static class TestTokens
     public static string WrongIssuer(string tenant, string user) => Create(Claims(tenant, user), issuer: "https://evil.test");
 
     public static string WrongAudience(string tenant, string user) => Create(Claims(tenant, user), audience: "someone-else");
+
+    /// <summary>
+    /// A validly signed token whose JWS header marks an extension as critical (<c>crit</c>): a recipient
+    /// that does not understand the extension must refuse the token (RFC 7515, 4.1.11).
+    /// </summary>
+    public static string CriticalExtension(string tenant, string user) =>
+        Create(Claims(tenant, user), headers: new Dictionary<string, object> { ["crit"] = new[] { "urn:example:unknown" }, ["urn:example:unknown"] = true });
 
     public static string WrongKey(string tenant, string user) => Create(Claims(tenant, user), key: OtherKey);
 
