@@ -68,22 +68,16 @@ internal sealed class RedisProcess : IDisposable
         return path;
     }
 
-    /// <summary>The full path of <paramref name="name"/> on PATH, or a clear exception.</summary>
-    public static string FindExecutable(string name)
+    /// <summary>
+    /// The full path of <c>redis-server</c> or <c>redis-cli</c>: the one on PATH, else a copy the tests
+    /// fetch once per machine (<see cref="RedisBinaries"/>); or a clear exception naming what to install.
+    /// </summary>
+    public static string FindExecutable(string name) => name switch
     {
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = Path.Combine(dir, name);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new InvalidOperationException(
-            $"'{name}' was not found on PATH. The Redis test fixtures start their own redis-server processes; " +
-            "install Redis first, e.g. 'apt-get install -y redis-server' (Debian/Ubuntu), then re-run the tests.");
-    }
+        "redis-server" => RedisBinaries.Current.Server,
+        "redis-cli" => RedisBinaries.Current.Cli,
+        _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Only redis-server and redis-cli are provided."),
+    };
 
     /// <summary>Starts the process and waits until it answers PING.</summary>
     /// <exception cref="RedisProcessStartException">The process exited or did not answer in time.</exception>

@@ -5,7 +5,7 @@ namespace Gateway.Licensing.Tests.Infrastructure;
 
 /// <summary>
 /// A real <c>redis-server</c> on a free loopback port, started for the test run and killed afterwards.
-/// Requires <c>redis-server</c> on PATH (<c>apt-get install -y redis-server</c>).
+/// Runs <c>redis-server</c> from PATH, else a copy the tests fetch once per machine (see <see cref="RedisBinaries"/>).
 /// </summary>
 /// <remarks>
 /// <para>Share one instance through <c>[Collection("redis")]</c> (see <see cref="RedisCollection"/>);
