@@ -9,7 +9,7 @@ exports.
 
 Offline, it parses the dashboard JSON and the rules YAML, extracts every metric name used in a
 PromQL expression (panel targets, template variable queries, alert and recording rules) and
-checks each against the names the gateway is documented to export (SPEC section 9, OpenTelemetry
+checks each against the names the gateway is documented to export (docs/operations.md, OpenTelemetry
 Prometheus naming) plus a small allowlist of standard ASP.NET Core / HttpClient metrics and
 Prometheus' own `up`. If promtool is on PATH, it also checks that every expression parses.
 
@@ -40,7 +40,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_DASHBOARDS = [os.path.join(HERE, "grafana", "dashboards", "seat-gateway.json")]
 DEFAULT_RULES = [os.path.join(HERE, "prometheus-alerts.yml")]
 
-# What the gateway exports on /_licensing/metrics (meter Gateway.Licensing, SPEC section 9),
+# What the gateway exports on /_licensing/metrics (meter Gateway.Licensing, docs/operations.md),
 # under the OpenTelemetry Prometheus exporter's names. Histograms are listed by family name.
 GATEWAY_ALWAYS = {
     # Observable gauges: present within 10 s of start, for every tenant with a plan.

@@ -9,7 +9,7 @@ using Gateway.Tests.Infrastructure;
 namespace Gateway.FaultTests;
 
 /// <summary>
-/// SPEC §8 on real processes: two gateway replicas under load, Redis (AOF, the shipped config) killed
+/// The outage policy on real processes: two gateway replicas under load, Redis (AOF, the shipped config) killed
 /// with SIGKILL, then started again on the same port. Each policy: what is forwarded during the
 /// outage, that no request hangs, and that admission resumes by itself without over-admission.
 /// </summary>
@@ -68,7 +68,7 @@ public sealed class OutagePolicyTests(ITestOutputHelper output)
     [Fact]
     public async Task Revocations_reach_the_other_replica_within_a_second_before_and_after_a_redis_restart()
     {
-        // SPEC §4: a session ended by one replica stops on the others within 1 s. Deactivating a user
+        // A session ended by one replica stops on the others within 1 s. Deactivating a user
         // (RegisteredUsers) through replica 0 must stop that user's session cached on replica 1: its next
         // requests there are 403 user-inactive. Checked before and after Redis was killed and restarted
         // (the replicas must subscribe to revocations again by themselves).

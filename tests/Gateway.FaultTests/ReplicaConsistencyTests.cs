@@ -5,7 +5,7 @@ using Gateway.FaultTests.Support;
 namespace Gateway.FaultTests;
 
 /// <summary>
-/// "Several replicas, one truth" (SPEC §3, issue 5 item 1): three real gateway processes on one Redis
+/// "Several replicas, one truth" (issue 5 item 1): three real gateway processes on one Redis
 /// admit from the same counters. Every test creates its own tenants through the API.
 /// </summary>
 public sealed class ReplicaConsistencyTests(ReplicaSet set, ITestOutputHelper output) : IClassFixture<ReplicaSet>

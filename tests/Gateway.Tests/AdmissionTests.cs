@@ -5,7 +5,7 @@ using static Gateway.Tests.Support.GatewayRequests;
 
 namespace Gateway.Tests;
 
-/// <summary>SPEC §3, §5: what the store's decisions become at the edge (plans seeded from configuration).</summary>
+/// <summary>What the store's decisions become at the edge (plans seeded from configuration).</summary>
 public sealed class AdmissionTests(AdmissionTests.Fixture fixture) : IClassFixture<AdmissionTests.Fixture>
 {
     public sealed class Fixture : GatewayFixture

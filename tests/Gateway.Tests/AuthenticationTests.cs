@@ -5,7 +5,7 @@ using static Gateway.Tests.Support.GatewayRequests;
 
 namespace Gateway.Tests;
 
-/// <summary>SPEC §5: every token the gateway cannot trust gets 401 with a bearer challenge, and nothing is forwarded.</summary>
+/// <summary>Every token the gateway cannot trust gets 401 with a bearer challenge, and nothing is forwarded.</summary>
 public sealed class AuthenticationTests(AuthenticationTests.Fixture fixture) : IClassFixture<AuthenticationTests.Fixture>
 {
     private const string Tenant = "auth";

@@ -8,7 +8,7 @@ using static Gateway.Tests.Support.GatewayRequests;
 namespace Gateway.Tests;
 
 /// <summary>
-/// SPEC §2: the <c>fingerprint</c> device uses the client address, taking <c>X-Forwarded-For</c> only
+/// The <c>fingerprint</c> device uses the client address, taking <c>X-Forwarded-For</c> only
 /// from <c>ForwardedHeaders:KnownProxies</c>/<c>KnownNetworks</c>.
 /// </summary>
 public sealed class ClientAddressTests(ClientAddressTests.Fixture fixture) : IClassFixture<ClientAddressTests.Fixture>

@@ -6,7 +6,7 @@ using static Gateway.Tests.Support.GatewayRequests;
 
 namespace Gateway.Tests;
 
-/// <summary>SPEC §7: with <c>ConnectionStrings:Redis</c> empty, the gateway runs its embedded store.</summary>
+/// <summary>With <c>ConnectionStrings:Redis</c> empty, the gateway runs its embedded store.</summary>
 public sealed class EmbeddedStoreTests : IAsyncLifetime
 {
     private readonly LoopbackBackend _backend = new();

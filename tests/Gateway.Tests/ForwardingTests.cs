@@ -4,7 +4,7 @@ using static Gateway.Tests.Support.GatewayRequests;
 
 namespace Gateway.Tests;
 
-/// <summary>SPEC §5: what reaches the backend.</summary>
+/// <summary>What reaches the backend.</summary>
 public sealed class ForwardingTests(ForwardingTests.Fixture fixture) : IClassFixture<ForwardingTests.Fixture>
 {
     private const string Tenant = "fwd";

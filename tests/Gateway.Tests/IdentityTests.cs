@@ -6,7 +6,7 @@ using static Gateway.Tests.Support.GatewayRequests;
 
 namespace Gateway.Tests;
 
-/// <summary>SPEC §2: how a request's session identity is read, and what malformed or incomplete identities get.</summary>
+/// <summary>How a request's session identity is read, and what malformed or incomplete identities get.</summary>
 public sealed class IdentityTests(IdentityTests.Fixture fixture) : IClassFixture<IdentityTests.Fixture>
 {
     private const string Tenant = "ident";

@@ -4,7 +4,7 @@ using static Gateway.Tests.Support.GatewayRequests;
 
 namespace Gateway.Tests;
 
-/// <summary>SPEC §6: health routes, and nothing under the management path is ever forwarded.</summary>
+/// <summary>Health routes, and nothing under the management path is ever forwarded.</summary>
 public sealed class ManagementRouteTests(ManagementRouteTests.Fixture fixture) : IClassFixture<ManagementRouteTests.Fixture>
 {
     public sealed class Fixture : GatewayFixture

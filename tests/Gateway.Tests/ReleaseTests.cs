@@ -5,7 +5,7 @@ using static Gateway.Tests.Support.GatewayRequests;
 
 namespace Gateway.Tests;
 
-/// <summary>SPEC §4: a <c>Release</c> route (logout) ends the caller's session when the backend answers 2xx/3xx.</summary>
+/// <summary>A <c>Release</c> route (logout) ends the caller's session when the backend answers 2xx/3xx.</summary>
 public sealed class ReleaseTests(ReleaseTests.Fixture fixture) : IClassFixture<ReleaseTests.Fixture>
 {
     public sealed class Fixture : GatewayFixture

@@ -7,7 +7,7 @@ using static Gateway.Tests.Support.GatewayRequests;
 
 namespace Gateway.Tests;
 
-/// <summary>SPEC §7: a bad setting stops the gateway at start with a message naming it.</summary>
+/// <summary>A bad setting stops the gateway at start with a message naming it.</summary>
 public sealed class StartupTests(StartupTests.Stores stores, ITestOutputHelper output) : IClassFixture<StartupTests.Stores>
 {
     public sealed class Stores : IAsyncLifetime

@@ -8,7 +8,7 @@ using static Gateway.Tests.Support.GatewayRequests;
 
 namespace Gateway.Tests;
 
-/// <summary>SPEC §8 with the default policy (KeepAdmitted): a real redis-server is killed and started again.</summary>
+/// <summary>The outage policy with the default policy (KeepAdmitted): a real redis-server is killed and started again.</summary>
 public sealed class StoreOutageTests(StoreOutageTests.Fixture fixture) : IClassFixture<StoreOutageTests.Fixture>
 {
     private const string Tenant = "outage";
@@ -52,7 +52,7 @@ public sealed class StoreOutageTests(StoreOutageTests.Fixture fixture) : IClassF
     }
 }
 
-/// <summary>SPEC §8, <c>StoreUnavailable=FailOpen</c>: everything is forwarded while the store is down.</summary>
+/// <summary>The outage policy <c>StoreUnavailable=FailOpen</c>: everything is forwarded while the store is down.</summary>
 public sealed class FailOpenOutageTests(FailOpenOutageTests.Fixture fixture) : IClassFixture<FailOpenOutageTests.Fixture>
 {
     private const string Tenant = "failopen";
@@ -81,7 +81,7 @@ public sealed class FailOpenOutageTests(FailOpenOutageTests.Fixture fixture) : I
     }
 }
 
-/// <summary>SPEC §8: the gateway starts while the store is down, answers health, refuses new sessions with 503.</summary>
+/// <summary>The gateway starts while the store is down, answers health, refuses new sessions with 503.</summary>
 public sealed class StoreDownAtStartTests : IAsyncLifetime
 {
     private readonly LoopbackBackend _backend = new();

@@ -1,7 +1,7 @@
 namespace Gateway.Licensing.Identity;
 
 /// <summary>
-/// The shapes of ids the gateway accepts (SPEC §2). Anything else is refused before it can reach a
+/// The shapes of ids the gateway accepts (docs/configuration.md, identity of a request). Anything else is refused before it can reach a
 /// store key, so no id is ever escaped or truncated on its way into Redis.
 /// </summary>
 public static class IdentityRules

@@ -5,7 +5,7 @@ using System.Text;
 namespace Gateway.Licensing.Identity;
 
 /// <summary>
-/// (tenant, user, client kind, device): the four values that make one session (SPEC §2). The same
+/// (tenant, user, client kind, device): the four values that make one session. The same
 /// four values are the same session whatever token carried them.
 /// </summary>
 public readonly record struct SessionIdentity(string Tenant, string User, ClientKind ClientKind, string Device)

@@ -2,7 +2,7 @@ using Gateway.Licensing.Rules;
 
 namespace Gateway.Licensing.Options;
 
-/// <summary>The <c>Licensing</c> configuration section (SPEC §7).</summary>
+/// <summary>The <c>Licensing</c> configuration section (docs/configuration.md).</summary>
 public sealed class LicensingOptions
 {
     public const string SectionName = "Licensing";
@@ -38,7 +38,7 @@ public sealed class LicensingOptions
     /// <summary>Whether a user seen for the first time is activated while a seat is free. Default: false.</summary>
     public bool AutoActivate { get; set; }
 
-    /// <summary>Outage policy (SPEC §8). Default: <see cref="StoreUnavailableBehavior.KeepAdmitted"/>.</summary>
+    /// <summary>What enforced requests get while the store does not answer. Default: <see cref="StoreUnavailableBehavior.KeepAdmitted"/>.</summary>
     public StoreUnavailableBehavior StoreUnavailable { get; set; } = StoreUnavailableBehavior.KeepAdmitted;
 
     /// <summary>Sliding idle timeout of a session. Default: 00:20:00; at least 1 second.</summary>

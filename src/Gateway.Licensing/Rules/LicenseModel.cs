@@ -1,6 +1,6 @@
 namespace Gateway.Licensing.Rules;
 
-/// <summary>How a tenant is licensed (SPEC §1, §3). Serialized as written: <c>RegisteredUsers</c>.</summary>
+/// <summary>How a tenant is licensed (docs/licensing-rules.md). Serialized as written: <c>RegisteredUsers</c>.</summary>
 public enum LicenseModel
 {
     /// <summary>N active users; cap = active users; each active user is guaranteed one session.</summary>
@@ -20,7 +20,7 @@ public enum AtCapacityBehavior
     Reject,
 }
 
-/// <summary>What enforced requests get while the store cannot be reached (SPEC §8).</summary>
+/// <summary>What enforced requests get while the store cannot be reached (the outage policy).</summary>
 public enum StoreUnavailableBehavior
 {
     /// <summary>Sessions this replica saw live within the idle timeout keep working; new ones get 503 (default).</summary>

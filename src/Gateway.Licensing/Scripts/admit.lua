@@ -1,4 +1,4 @@
--- Admits one session, atomically for the tenant (SPEC §3).
+-- Admits one session, atomically for the tenant (docs/licensing-rules.md).
 -- ARGV[4] session id, [5] user, [6] client kind, [7] device, [8] service lifetime ms,
 -- [9] '1' = AtCapacity Reject (never preempt), [10] '1' = AutoActivate, [11] origin of this use
 -- (client address and User-Agent, hashed; '' = unknown), [12] most users the tenant may register,

@@ -1,4 +1,4 @@
--- Read-only: audit entries, newest first (SPEC §6). The trail is two lists, admin changes (K_AUDIT)
+-- Read-only: audit entries, newest first. The trail is two lists, admin changes (K_AUDIT)
 -- and session activity (K_SESSLOG), each kept newest first by LPUSH, so each is in non-increasing
 -- order of its store-clock time; they are merged by time here, to the microsecond ("us", the
 -- microseconds within "at"). At equal times admin entries come first, each list in its own order:

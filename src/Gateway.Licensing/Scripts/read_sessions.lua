@@ -1,4 +1,4 @@
--- Read-only: details of the given live sessions (SPEC §6 session shape), consistent with one
+-- Read-only: details of the given live sessions (the management API's session shape), consistent with one
 -- another at one instant of the store clock. ARGV[4..] session ids; ids no longer live are skipped.
 -- Reply: flat groups of 8: id, user, kind, device, startedMs, lastUsedMs, expiresMs, borrowed (0|1).
 -- A session's expiry is the earlier of its sliding idle expiry and, for a service session, its

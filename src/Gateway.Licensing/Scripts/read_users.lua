@@ -1,4 +1,4 @@
--- Read-only: one page of the tenant's users in lexical order of their ids (SPEC §6).
+-- Read-only: one page of the tenant's users in lexical order of their ids.
 -- ARGV[4] cursor: the last user id of the previous page ('' = from the start), [5] page size,
 -- [6] filter: '' = all, '1' = active only, '0' = inactive only, [7] how many users one call may
 -- examine at most (bounds the work of a filtered page; the page may then be short).

@@ -1,5 +1,5 @@
 -- Creates or changes a tenant's plan and re-establishes sessions <= cap (and each user's sessions <=
--- the per-user limit) at once (SPEC §3).
+-- the per-user limit) at once (docs/licensing-rules.md, plan changes).
 -- ARGV[4] model, [5] seat limit, [6] '1' = the plan comes from configuration (applied at start,
 -- may lower the limit under the active users, and marks the plan as managed), [7] reserved users
 -- separated by '\t' (may be empty), [8] the gateway's default per-user session limit, [9..] pairs of

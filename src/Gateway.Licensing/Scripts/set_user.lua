@@ -1,4 +1,4 @@
--- Activates or deactivates one user (SPEC §3, §6).
+-- Activates or deactivates one user.
 -- ARGV[4] user, [5] '1' = activate, '0' = deactivate, [6] most users the tenant may register.
 -- Reply: { status, active (0|1), ended pairs... } with status created | updated | unchanged |
 -- seat_limit_reached | user_limit_reached | tenant_unlicensed.

@@ -1,4 +1,4 @@
--- Activates and deactivates a list of users, all or nothing (bootstrapping a tenant, SPEC §6).
+-- Activates and deactivates a list of users, all or nothing (bootstrapping a tenant from the ERP's user list).
 -- ARGV[4] most users the tenant may register, [5..] pairs: user, '1' | '0'. A user named twice is
 -- refused by the caller.
 -- Reply: { status, activeUsers, then per user: created (0|1) ..., ended pairs... } with status

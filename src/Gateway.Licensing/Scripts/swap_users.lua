@@ -1,5 +1,5 @@
 -- Deactivates one user and activates another in one step, so no third party can take the freed
--- seat in between (SPEC §6). ARGV[4] user to deactivate, [5] user to activate, [6] most users the
+-- seat in between. ARGV[4] user to deactivate, [5] user to activate, [6] most users the
 -- tenant may register.
 -- Reply: { status, deactivatedActive (0|1), activatedActive (0|1), activatedCreated (0|1), ended pairs... }
 -- with status ok | seat_limit_reached | user_limit_reached | tenant_unlicensed.

@@ -1,6 +1,6 @@
 namespace Gateway.Licensing.Sessions;
 
-/// <summary>The result of one admission; values match the <c>licensing.result</c> metric attribute (SPEC §9).</summary>
+/// <summary>The result of one admission; values match the <c>licensing.result</c> metric attribute.</summary>
 public enum AdmissionOutcome
 {
     /// <summary>admitted: a new session, or an existing one refreshed.</summary>

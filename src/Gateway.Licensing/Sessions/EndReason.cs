@@ -1,6 +1,6 @@
 namespace Gateway.Licensing.Sessions;
 
-/// <summary>Why a session ended; the values are the <c>licensing.end_reason</c> metric attribute (SPEC §9).</summary>
+/// <summary>Why a session ended; the values are the <c>licensing.end_reason</c> metric attribute.</summary>
 public static class EndReason
 {
     public const string Idle = "idle";

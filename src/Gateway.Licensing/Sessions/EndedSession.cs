@@ -5,7 +5,7 @@ public readonly record struct EndedSession(string Tenant, string SessionId, stri
 
 /// <summary>
 /// Told of every session a store operation on this replica ended, before the operation returns, so
-/// the replica forgets it before it answers and can tell the others (SPEC §4).
+/// the replica forgets it before it answers and can tell the others.
 /// </summary>
 public interface ISessionEndedListener
 {

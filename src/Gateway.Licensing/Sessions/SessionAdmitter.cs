@@ -12,7 +12,7 @@ namespace Gateway.Licensing.Sessions;
 /// Decides each enforced request. A session this replica admitted is remembered locally and
 /// forwarded without a store call while the store's confirmation of it is fresh; its sliding expiry
 /// is refreshed lazily, at most once per <see cref="LicensingOptions.TouchInterval"/>, in batches.
-/// Everything else goes to the store's admission script. Applies the outage policy (SPEC §8).
+/// Everything else goes to the store's admission script. Applies the outage policy (<see cref="StoreUnavailableBehavior"/>).
 /// </summary>
 /// <remarks>
 /// A remembered session is forwarded without the store only while all of these hold:

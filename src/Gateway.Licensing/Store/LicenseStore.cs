@@ -16,7 +16,7 @@ namespace Gateway.Licensing.Store;
 /// </summary>
 public sealed class LicenseStore
 {
-    /// <summary>How many days of the usage ledger are kept (SPEC: 400).</summary>
+    /// <summary>How many days of the usage ledger are kept: 400, so a year's true-up always finds its days.</summary>
     public const int UsageRetentionDays = 400;
 
     private const int SweepBatch = 500;

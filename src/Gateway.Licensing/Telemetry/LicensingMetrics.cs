@@ -6,7 +6,7 @@ using Gateway.Licensing.Sessions;
 namespace Gateway.Licensing.Telemetry;
 
 /// <summary>
-/// The <c>Gateway.Licensing</c> meter (SPEC §9). Attributes never carry user, device or session ids:
+/// The <c>Gateway.Licensing</c> meter (docs/operations.md lists its instruments). Attributes never carry user, device or session ids:
 /// only the result, the client kind, the end reason and the tenant (on the admission and end
 /// counters bounded by <see cref="TenantLabels"/>).
 /// </summary>

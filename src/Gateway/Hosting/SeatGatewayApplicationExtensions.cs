@@ -77,7 +77,7 @@ public static class SeatGatewayApplicationExtensions
             || endpoint.Metadata.GetMetadata<AuthorizationPolicy>() is not null
             || endpoint.Metadata.GetMetadata<IAuthorizationRequirementData>() is not null);
 
-    /// <summary>Everything the gateway answers itself (SPEC §6).</summary>
+    /// <summary>Everything the gateway answers itself, under <c>Licensing:ManagementPath</c>.</summary>
     private static void MapSeatGatewayManagement(this WebApplication app, LicensingOptions options)
     {
         var managementPath = options.ManagementPath;

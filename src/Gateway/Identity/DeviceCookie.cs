@@ -8,7 +8,7 @@ namespace Gateway.Identity;
 
 /// <summary>
 /// The gateway's device cookie (<c>cookie:seat-device</c>): minted for a web client that has no
-/// device yet, so one browser is one device (SPEC §2).
+/// device yet, so one browser is one device.
 /// </summary>
 /// <remarks>
 /// A browser's first requests often go out in parallel, before any cookie comes back, and may reach

@@ -3,7 +3,7 @@ using Microsoft.IdentityModel.JsonWebTokens;
 
 namespace Gateway.Identity;
 
-/// <summary>What a tenant, user, client-id or device claim may hold (SPEC §2).</summary>
+/// <summary>What a tenant, user, client-id or device claim may hold: one value, a string, number or boolean.</summary>
 internal static class IdClaims
 {
     /// <summary>

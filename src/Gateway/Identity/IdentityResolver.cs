@@ -8,7 +8,7 @@ namespace Gateway.Identity;
 
 /// <summary>
 /// Resolves the session identity (tenant, user, client kind, device) of an authenticated request
-/// (SPEC §2). Every value is checked with <see cref="IdentityRules"/> before it can reach a store key.
+/// (docs/configuration.md, identity of a request). Every value is checked with <see cref="IdentityRules"/> before it can reach a store key.
 /// What depends on the token alone is derived once per cached token (<see cref="SharedPrincipal"/>),
 /// and so is the session id of the device that token was last seen with.
 /// </summary>

@@ -3,7 +3,7 @@ using Gateway.Licensing.Identity;
 namespace Gateway.Management;
 
 /// <summary>
-/// Resolves the session identity of a request exactly as the proxy does (SPEC §2: tenant, user,
+/// Resolves the session identity of a request exactly as the proxy does (tenant, user,
 /// client kind, device), so <c>DELETE /v1/me/sessions/current</c> ends the very session the caller's
 /// proxied requests use. Implemented by the host (its identity resolver) and registered as a
 /// singleton; the management API only consumes it.

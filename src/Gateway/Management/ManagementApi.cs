@@ -16,7 +16,7 @@ using Microsoft.Extensions.Options;
 namespace Gateway.Management;
 
 /// <summary>
-/// The v1 management API of SPEC §6: tenants, users, sessions, audit trail, usage ledger and the
+/// The v1 management API (docs/management-api.md): tenants, users, sessions, audit trail, usage ledger and the
 /// caller's own sessions. Every change is one atomic store script (<see cref="LicenseStore"/>), which
 /// also makes this replica forget the sessions it ended before the answer is written.
 /// </summary>
@@ -32,7 +32,7 @@ public static class ManagementApi
     public const int DefaultUsageDays = 30;
 
     /// <summary>
-    /// Maps every <c>{managementPath}/v1/...</c> route of SPEC §6 on a route group that requires an
+    /// Maps every <c>{managementPath}/v1/...</c> route on a route group that requires an
     /// authenticated caller (the default authentication scheme: the host's JwtBearer). Roles and
     /// tenant isolation are checked per route. Needs <see cref="ManagementServiceCollectionExtensions.AddLicensingManagementApi"/>
     /// and the licensing engine. When <c>Licensing:ManagementPort</c> is set, the tenant routes answer

@@ -102,7 +102,7 @@ public sealed class ManagementCaller
     private enum ClaimRead { Missing, Found, Ambiguous }
 
     /// <summary>
-    /// One non-empty value of the claim; several different values are ambiguous (SPEC §2: refused, as
+    /// One non-empty value of the claim; several different values are ambiguous (refused, as
     /// the proxy does), and so is a JSON object or nested array (<see cref="Identity.IdClaims.IsStructured"/>).
     /// </summary>
     private static ClaimRead ReadClaim(ClaimsPrincipal principal, string type, out string value)

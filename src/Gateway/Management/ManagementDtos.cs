@@ -8,8 +8,8 @@ using Gateway.Licensing.Store;
 
 namespace Gateway.Management;
 
-// Request and response bodies of the management API (SPEC §6). JSON is camelCase; enums are written
-// exactly as SPEC §2 spells them: models as "RegisteredUsers", client kinds in lower case. Numbers
+// Request and response bodies of the management API (docs/management-api.md). JSON is camelCase; enums are written
+// exactly as the product's documentation spells them: models as "RegisteredUsers", client kinds in lower case. Numbers
 // are JSON numbers only (strict), whatever the host's JSON options allow.
 
 /// <summary>Writes and reads enum names as declared (<c>RegisteredUsers</c>); numbers are refused.</summary>

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
 namespace Gateway.Management;
 
-/// <summary>Routes the gateway answers itself, all under <c>Licensing:ManagementPath</c> (SPEC §6). None takes a seat.</summary>
+/// <summary>Routes the gateway answers itself, all under <c>Licensing:ManagementPath</c>. None takes a seat.</summary>
 internal static class ManagementEndpoints
 {
     public const string ReadyTag = "ready";

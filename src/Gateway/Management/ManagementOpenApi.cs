@@ -60,7 +60,7 @@ internal sealed class ManagementOpenApiTransformer : IOpenApiDocumentTransformer
         document.Info.Title = "Seat gateway management API";
         document.Info.Version = "v1";
         document.Info.Description =
-            "Administers seats of the licensing gateway (SPEC §6). Bearer tokens; roles from the role claim: " +
+            "Administers seats of the licensing gateway. Bearer tokens; roles from the role claim: " +
             "license-operator may do everything, license-admin only for the tenant of its own token. " +
             "JSON is camelCase; every error is application/problem+json with a stable `code` member.";
         document.Components ??= new OpenApiComponents();

@@ -4,7 +4,7 @@ using Gateway.Licensing.Sessions;
 
 namespace Gateway.Problems;
 
-/// <summary>The gateway's rejections (SPEC §5 table), one method per answer.</summary>
+/// <summary>The gateway's rejections (docs/management-api.md lists them), one method per answer.</summary>
 internal static class LicensingProblems
 {
     /// <summary>Retry-After of a 503 <c>store-unavailable</c>, in seconds.</summary>

@@ -1,6 +1,6 @@
 namespace Gateway.Problems;
 
-/// <summary>The stable <c>code</c> member of the gateway's problem responses (SPEC §5, §6).</summary>
+/// <summary>The stable <c>code</c> member of the gateway's problem responses (listed in docs/management-api.md).</summary>
 internal static class ProblemCodes
 {
     public const string InvalidIdentity = "invalid-identity";

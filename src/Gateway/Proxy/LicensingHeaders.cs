@@ -1,6 +1,6 @@
 namespace Gateway.Proxy;
 
-/// <summary>The <c>X-Licensing-*</c> headers: the gateway's alone, never taken from a caller (SPEC §5).</summary>
+/// <summary>The <c>X-Licensing-*</c> headers: the gateway's alone, never taken from a caller.</summary>
 internal static class LicensingHeaders
 {
     public const string Prefix = "X-Licensing-";

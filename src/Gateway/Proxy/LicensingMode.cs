@@ -1,6 +1,6 @@
 namespace Gateway.Proxy;
 
-/// <summary>What the gateway does on a route, from its YARP metadata <c>Licensing</c> (SPEC §4, §5).</summary>
+/// <summary>What the gateway does on a route, from its YARP metadata <c>Licensing</c>: <c>Enforce</c> when absent.</summary>
 internal enum LicensingMode : byte
 {
     /// <summary>Authenticate, admit the session, forward (the default).</summary>

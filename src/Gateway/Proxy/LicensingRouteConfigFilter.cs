@@ -18,7 +18,7 @@ internal sealed class LicensingRouteConfigFilter(RouteLicensingModes modes) : IP
     /// Kestrel accepts UTF-8 in request header values, but YARP's client sends ASCII only by default:
     /// a request with, say, a UTF-8 cookie was accepted and then failed upstream with 502. Unless
     /// the cluster sets <c>HttpClient:RequestHeaderEncoding</c> itself, headers are forwarded in
-    /// UTF-8, byte for byte as the client sent them (SPEC §5: traffic is forwarded unchanged).
+    /// UTF-8, byte for byte as the client sent them (traffic is forwarded unchanged).
     /// </summary>
     public ValueTask<ClusterConfig> ConfigureClusterAsync(ClusterConfig cluster, CancellationToken cancel)
     {

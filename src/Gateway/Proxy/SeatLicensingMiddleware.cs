@@ -11,7 +11,7 @@ using Microsoft.AspNetCore.Authentication.JwtBearer;
 namespace Gateway.Proxy;
 
 /// <summary>
-/// The licensing step of the proxy pipeline (SPEC §5): strips inbound <c>X-Licensing-*</c> headers,
+/// The licensing step of the proxy pipeline: strips inbound <c>X-Licensing-*</c> headers,
 /// then per the route's mode forwards as is (<c>Off</c>), authenticates and admits the session
 /// (<c>Enforce</c>), or forwards and ends the session on success (<c>Release</c>). A bearer token
 /// JwtBearer already validated is taken from its cache without running the handler; when that and

@@ -6,7 +6,7 @@ namespace Gateway.Proxy;
 
 /// <summary>
 /// On a <c>Release</c> route (e.g. logout): ends the caller's session when the backend answered
-/// 2xx/3xx, before the response headers reach the client (SPEC §4).
+/// 2xx/3xx, before the response headers reach the client.
 /// </summary>
 internal sealed partial class SessionRelease(HttpContext context, SessionIdentity identity, SessionAdmitter admitter, ILogger logger)
 {

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace Gateway.Store;
 
 /// <summary>
-/// Owns the in-process store that runs when <c>ConnectionStrings:Redis</c> is empty (SPEC §7). Created
+/// Owns the in-process store that runs when <c>ConnectionStrings:Redis</c> is empty. Created
 /// on first use by <see cref="StoreConnector"/> and disposed with the container, after the connection.
 /// </summary>
 internal sealed partial class EmbeddedStoreHost : IDisposable, IAsyncDisposable

@@ -4,7 +4,7 @@ namespace Gateway.Store;
 
 /// <summary>
 /// Builds the StackExchange.Redis options of the licensing store so that no request hangs on a dead
-/// store and the gateway starts (and later recovers by itself) while the store is down (SPEC §8).
+/// store and the gateway starts (and later recovers by itself) while the store is down (docs/operations.md, store outage).
 /// </summary>
 internal static class StoreConnectionOptions
 {

@@ -5,7 +5,7 @@ using Gateway.Tests.Infrastructure;
 namespace Gateway.FaultTests.Support;
 
 /// <summary>
-/// Several gateway processes on one redis-server and one loopback backend: the deployment of SPEC §1
+/// Several gateway processes on one redis-server and one loopback backend: the product's own deployment
 /// ("several replicas share one Redis"). Tenants are created through the API, one per test or round,
 /// so tests that share a set never see each other's state.
 /// </summary>

@@ -59,7 +59,7 @@ public sealed record StoreSnapshot(
     /// <summary>Sessions the plan allows: active users (RegisteredUsers, at most the seat limit) or the seat limit.</summary>
     public long Cap => Model == "RegisteredUsers" ? Math.Min(ActiveUsers, SeatLimit) : SeatLimit;
 
-    /// <summary>Asserts the invariants of SPEC §3: records agree, sessions ≤ cap, active users ≤ seat limit, only active users hold sessions (RegisteredUsers).</summary>
+    /// <summary>Asserts the admission invariants: records agree, sessions ≤ cap, active users ≤ seat limit, only active users hold sessions (RegisteredUsers).</summary>
     public StoreSnapshot AssertInvariants(string context)
     {
         Assert.True(Consistent, $"{context}: the session records disagree: {this}");

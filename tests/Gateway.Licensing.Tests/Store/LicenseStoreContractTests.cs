@@ -9,7 +9,7 @@ using StackExchange.Redis;
 namespace Gateway.Licensing.Tests.Store;
 
 /// <summary>
-/// The licensing rules of SPEC §3–4, run against a real store. Each concrete subclass supplies one
+/// The licensing rules (docs/licensing-rules.md, docs/sessions.md), run against a real store. Each concrete subclass supplies one
 /// store (redis-server, the embedded store, Redis Cluster); every rule must hold on all of them.
 /// Every test uses its own tenant, so tests share one server without interfering.
 /// </summary>

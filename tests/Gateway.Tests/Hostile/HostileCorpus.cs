@@ -19,7 +19,7 @@ public sealed record HostileCase(string Name, Outcome Expected, Func<RawRequest>
 /// odd Authorization headers, huge and repeated headers, hostile ids in headers, token claims and
 /// management paths, claims of the wrong JSON type, and management bodies and paths meant to break
 /// the parser or the authorization. <see cref="HostileCorpusTests"/> sends each to the real gateway on
-/// Kestrel. Where SPEC §2 makes an odd value legal (printable ASCII such as <c>{</c>, <c>*</c>, <c>:</c>
+/// Kestrel. Where the id rules make an odd value legal (printable ASCII such as <c>{</c>, <c>*</c>, <c>:</c>
 /// in user and device ids), the case expects it to be admitted, and the store must still hold no key
 /// outside the registered tenants' fixed key sets.
 /// </summary>
@@ -185,7 +185,7 @@ public static class HostileCorpus
     private static void AuthorizationHeaders(Action<string, Outcome, Func<RawRequest>> add)
     {
         var challenge = Outcome.Challenge;
-        // RFC 9110 §11.1: the scheme is case-insensitive, so these are valid requests.
+        // RFC 9110, section 11.1: the scheme is case-insensitive, so these are valid requests.
         add("authorization: lower-case scheme, valid token", Outcome.Forwarded, () => ApiWith("bearer " + Valid()));
         add("authorization: upper-case scheme, valid token", Outcome.Forwarded, () => ApiWith("BEARER " + Valid()));
         add("authorization: lower-case scheme, expired token", challenge, () => ApiWith("bearer " + TestTokens.Expired(Tenant, User)));

@@ -7,7 +7,7 @@ namespace Gateway.Tests.Hostile;
 /// <summary>
 /// Issue 5, item 5: every case of <see cref="HostileCorpus"/> against the real gateway on Kestrel.
 /// Each answer is the expected 4xx (a problem+json with a code, a 401 bearer challenge, or Kestrel's
-/// own 400/414/431), or — where SPEC §2 makes the odd value legal — an admission; never a 5xx, never a
+/// own 400/414/431), or — where the id rules make the odd value legal — an admission; never a 5xx, never a
 /// hang; the store is unchanged and the gateway still live afterwards.
 /// </summary>
 public sealed class HostileCorpusTests(HostileCorpusTests.Fixture fixture, ITestOutputHelper output) : IClassFixture<HostileCorpusTests.Fixture>

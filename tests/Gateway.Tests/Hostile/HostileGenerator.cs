@@ -10,7 +10,7 @@ namespace Gateway.Tests.Hostile;
 /// Random requests over the corpus's grammar (issue 5, item 5): a route, a token with or without a
 /// defect in an Authorization header of some shape, tenant/user/client-id/device claims, and
 /// X-Device-Id / X-Client-Kind headers (absent, once or twice), values drawn from the hostile
-/// alphabet or valid ids. <see cref="Predict"/> is SPEC §2/§5 written out as an oracle: which answer
+/// alphabet or valid ids. <see cref="Predict"/> is the documented identity and admission rules written out as an oracle: which answer
 /// the combination must get.
 /// </summary>
 public sealed class HostileGenerator(int seed)
@@ -166,7 +166,7 @@ public sealed class HostileGenerator(int seed)
 
     // ---- the oracle ---------------------------------------------------------------------------
 
-    /// <summary>The answer SPEC §2 and §5 require for <paramref name="g"/> (with the gateway's fixed tenant plans).</summary>
+    /// <summary>The answer the documented rules require for <paramref name="g"/> (with the gateway's fixed tenant plans).</summary>
     public static Outcome Predict(Generated g)
     {
         // Kestrel first: a NUL, CR or LF in any header value breaks the request.

@@ -15,7 +15,7 @@ public enum Answer
     Server,
 
     /// <summary>
-    /// Valid by SPEC §2 despite the odd value (e.g. <c>{</c> or <c>*</c> are printable ASCII, allowed in user
+    /// Valid by the id rules despite the odd value (e.g. <c>{</c> or <c>*</c> are printable ASCII, allowed in user
     /// and device ids): admitted and forwarded with the gateway's headers; the store holds no key but the
     /// tenants' fixed key sets.
     /// </summary>
@@ -30,7 +30,7 @@ public enum Answer
     /// </summary>
     Released,
 
-    /// <summary>A management change that is valid by SPEC §6 (an odd but legal user id): only the addressed tenant's keys change.</summary>
+    /// <summary>A management change that is valid for the management API (an odd but legal user id): only the addressed tenant's keys change.</summary>
     Applied,
 
     /// <summary>A management read that is valid (e.g. the operator's tenant list): 200 JSON; nothing forwarded, store unchanged.</summary>
@@ -68,7 +68,7 @@ public sealed record Outcome(Answer Answer, int Status, string? Code = null, str
     };
 }
 
-/// <summary>SPEC §2's id rules, written out independently of the product's <c>IdentityRules</c>, as the tests' oracle.</summary>
+/// <summary>The documented id rules (docs/configuration.md), written out independently of the product's <c>IdentityRules</c>, as the tests' oracle.</summary>
 public static partial class Spec
 {
     /// <summary>Tenant ids match <c>^[A-Za-z0-9._-]{1,64}$</c> (the whole value: no trailing newline).</summary>

@@ -9,7 +9,7 @@ public static class HostileRunner
     /// <summary>
     /// Checks, for <paramref name="request"/>: an answer at all (no hang, no dropped connection), never a
     /// 5xx, exactly the <paramref name="expected"/> answer, the store unchanged (or, where the request is
-    /// valid by SPEC, no key outside the tenants' fixed key sets), nothing forwarded unless expected, and
+    /// valid by the id rules, no key outside the tenants' fixed key sets), nothing forwarded unless expected, and
     /// the gateway still answering its liveness probe afterwards.
     /// </summary>
     public static async Task<RawResponse> RunAsync(KestrelGatewayFixture gateway, RawRequest request, Outcome expected, string what, bool checkAlive = true)

@@ -70,7 +70,7 @@ public sealed record StoreSnapshot(IReadOnlyDictionary<string, string> Keys, IRe
 
     /// <summary>
     /// Every key is a key the gateway owns by design: the tenant registry, or one of the fixed key set
-    /// of a tenant in the registry (SPEC §3). A hostile id that made it into a key name, or a request
+    /// of a tenant in the registry. A hostile id that made it into a key name, or a request
     /// that wrote keys of a tenant without a plan, would show here.
     /// </summary>
     public void AssertOnlyKnownKeys(string what)

@@ -7,7 +7,7 @@ using Gateway.Management;
 
 namespace Gateway.Tests.Management;
 
-/// <summary>Every caller kind × every v1 route (SPEC §6 "who").</summary>
+/// <summary>Every caller kind × every v1 route (the roles table of docs/management-api.md).</summary>
 [Collection("management")]
 public sealed class AuthorizationMatrixTests(ManagementFixture fixture)
 {

@@ -144,7 +144,7 @@ public sealed class HostedManagementApiTests(HostedManagementApiTests.Fixture fi
     }
 }
 
-/// <summary>SPEC §6: with <c>Licensing:ManagementPort</c>, tenant routes, metrics and OpenAPI only on that port; health and /me everywhere.</summary>
+/// <summary>With <c>Licensing:ManagementPort</c>, tenant routes, metrics and OpenAPI only on that port; health and /me everywhere.</summary>
 public sealed class HostedManagementPortTests(HostedManagementPortTests.Fixture fixture) : IClassFixture<HostedManagementPortTests.Fixture>
 {
     public sealed class Fixture : GatewayFixture

@@ -12,7 +12,7 @@ namespace Gateway.Tests.Security;
 /// however the other tenant is spelled in the path.
 /// </summary>
 /// <remarks>
-/// What the code does (and SPEC §2 implies): tenant ids are <b>case-sensitive</b>. They match
+/// What the code does (and docs/configuration.md states): tenant ids are <b>case-sensitive</b>. They match
 /// <c>^[A-Za-z0-9._-]{1,64}$</c>, store keys are built from the exact id (<c>lic:{acme}:...</c> and
 /// <c>lic:{ACME}:...</c> are different keys) and the admin check compares ordinally, so <c>ACME</c> is
 /// another tenant than <c>acme</c>. The route's literal parts match in any case
@@ -47,7 +47,7 @@ public sealed class CrossTenantTests(CrossTenantTests.Fixture fixture) : IClassF
 
     private static string AdminOf(string tenant) => TestTokens.User(tenant, "frank", ("role", ManagementCaller.AdminRole));
 
-    /// <summary>Every tenant route of SPEC §6; {t} is the tenant as spelled, {s} a session of the other tenant.</summary>
+    /// <summary>Every tenant route of the management API; {t} is the tenant as spelled, {s} a session of the other tenant.</summary>
     private static readonly (string Name, string Method, string Path, string? Body)[] Routes =
     [
         ("get-tenant", "GET", "{t}", null),

@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Gateway.Tests.Security;
 
 /// <summary>
-/// Issue 5, item 6 / SPEC §5: no <c>X-Licensing-*</c> header a client sends ever reaches the backend —
+/// Issue 5, item 6: no <c>X-Licensing-*</c> header a client sends ever reaches the backend —
 /// in any letter case, repeated, empty, spelled with underscores, smuggled by a bare LF — on Enforce,
 /// Off and Release routes; on Enforce (and on Release with an identity) the backend gets exactly the
 /// gateway's own <c>X-Licensing-Session</c> and <c>X-Licensing-Tenant</c>. Checked on what the backend

@@ -11,7 +11,7 @@ using static Gateway.Tests.Support.GatewayRequests;
 
 namespace Gateway.Tests.Telemetry;
 
-/// <summary>SPEC §9: the Prometheus endpoint and the store-wide seat gauges.</summary>
+/// <summary>The Prometheus endpoint and the store-wide seat gauges.</summary>
 public sealed class MetricsEndpointTests(MetricsEndpointTests.Fixture fixture) : IClassFixture<MetricsEndpointTests.Fixture>
 {
     private const string Tenant = "metrics";
