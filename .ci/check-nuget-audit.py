@@ -4,7 +4,7 @@
 The package feed of our machines serves no vulnerability data, so the policy cannot be seen at
 work in the real build here. This check restores small throwaway projects that import the
 repository's Directory.Build.props, with an audit source of its own on loopback that reports
-made-up advisories against packages the repository already uses, and asserts what README
+made-up advisories against packages the repository already uses, and asserts what docs/development.md
 ("Dependencies") promises:
 
   - a high (or critical) advisory fails the restore, naming the advisory, also for a package that

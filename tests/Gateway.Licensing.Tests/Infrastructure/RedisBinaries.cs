@@ -3,7 +3,7 @@ namespace Gateway.Licensing.Tests.Infrastructure;
 /// <summary>
 /// The <c>redis-server</c> and <c>redis-cli</c> programs the Redis fixtures run: the ones on PATH,
 /// else a private copy that <see cref="RedisProvisioner"/> takes from the distribution's own packages
-/// into a cache folder, once per machine (see README, "Test").
+/// into a cache folder, once per machine (see docs/development.md, "Running the tests").
 /// </summary>
 internal sealed class RedisBinaries
 {
