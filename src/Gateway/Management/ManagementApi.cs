@@ -48,27 +48,27 @@ public static class ManagementApi
             .RequireAuthorization()
             .WithGroupName(ManagementServiceCollectionExtensions.DocumentName)
             .AddEndpointFilter(ManagementFilter)
-            .ProblemCodes(StatusCodes.Status503ServiceUnavailable, ManagementProblemCodes.StoreUnavailable);
+            .ProblemCodes(StatusCodes.Status503ServiceUnavailable, ProblemCodes.StoreUnavailable);
 
         var tenants = v1.MapGroup("/tenants/{tenant}")
             .WithTags("Tenants")
             .RequireManagementPort()
-            .ProblemCodes(StatusCodes.Status403Forbidden, ManagementProblemCodes.Forbidden)
-            .ProblemCodes(StatusCodes.Status404NotFound, ManagementProblemCodes.TenantNotFound);
+            .ProblemCodes(StatusCodes.Status403Forbidden, ProblemCodes.Forbidden)
+            .ProblemCodes(StatusCodes.Status404NotFound, ProblemCodes.TenantNotFound);
 
         tenants.MapGet("", GetTenantAsync)
             .WithName("GetTenant")
             .WithSummary("Get a tenant's plan and live counts")
             .WithDescription("Admin of the tenant or operator. activeUsers and activeSessions are counts, reservedUsers a list.")
-            .ProblemCodes(StatusCodes.Status400BadRequest, ManagementProblemCodes.InvalidRequest);
+            .ProblemCodes(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest);
 
         tenants.MapPut("", PutTenantAsync)
             .WithName("PutTenant")
             .WithSummary("Create or change a tenant's plan")
             .WithDescription("Operator only. Answers 201 when it created the tenant, else 200. Sessions above the new cap end at once (reason revoked): sessions of users who may no longer hold one first, then borrowed ones, then the least recently used, a reserved user's own session only when nothing else is left. A user's sessions above the per-user limit end too (least recently used first). Without maxSessionsPerUser the tenant follows Licensing:MaxSessionsPerUser.")
             .JsonBody<PlanRequest>()
-            .ProblemCodes(StatusCodes.Status400BadRequest, ManagementProblemCodes.InvalidRequest)
-            .ProblemCodes(StatusCodes.Status409Conflict, ManagementProblemCodes.SeatLimitBelowActiveUsers, ManagementProblemCodes.PlanManagedByConfig);
+            .ProblemCodes(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest)
+            .ProblemCodes(StatusCodes.Status409Conflict, ProblemCodes.SeatLimitBelowActiveUsers, ProblemCodes.PlanManagedByConfig);
 
         v1.MapTenantList();
 
@@ -77,63 +77,63 @@ public static class ManagementApi
             .WithName("ListUsers")
             .WithSummary("List a tenant's users, page by page")
             .WithDescription("Admin of the tenant or operator. Users in ordinal order of their ids; follow nextCursor until it is null. Each user present for the whole walk is listed exactly once, whatever changes meanwhile.")
-            .ProblemCodes(StatusCodes.Status400BadRequest, ManagementProblemCodes.InvalidRequest);
+            .ProblemCodes(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest);
 
         tenants.MapPatch("/users", PatchUsersAsync)
             .WithName("SetUsersActive")
             .WithSummary("Activate and deactivate a list of users, all or nothing")
             .WithDescription($"Admin of the tenant or operator. For bootstrapping a tenant from the ERP's user list: either every change applies or none (409 when the result would exceed the seat limit). Each user at most once; at most {MaxBulkUsers} users.")
             .JsonBody<BulkActivationRequest>()
-            .ProblemCodes(StatusCodes.Status400BadRequest, ManagementProblemCodes.InvalidRequest)
-            .ProblemCodes(StatusCodes.Status409Conflict, ManagementProblemCodes.SeatLimitReached, ManagementProblemCodes.UserLimitReached);
+            .ProblemCodes(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest)
+            .ProblemCodes(StatusCodes.Status409Conflict, ProblemCodes.SeatLimitReached, ProblemCodes.UserLimitReached);
 
         tenants.MapPost("/users/swap", SwapUsersAsync)
             .WithName("SwapUsers")
             .WithSummary("Deactivate one user and activate another in one atomic step")
             .WithDescription("Admin of the tenant or operator. No window in which a third party can take the freed seat. The deactivated user's sessions end at once.")
             .JsonBody<SwapRequest>()
-            .ProblemCodes(StatusCodes.Status400BadRequest, ManagementProblemCodes.InvalidRequest)
-            .ProblemCodes(StatusCodes.Status409Conflict, ManagementProblemCodes.SeatLimitReached, ManagementProblemCodes.UserLimitReached);
+            .ProblemCodes(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest)
+            .ProblemCodes(StatusCodes.Status409Conflict, ProblemCodes.SeatLimitReached, ProblemCodes.UserLimitReached);
 
         tenants.MapPut("/users/{userId}", PutUserAsync)
             .WithName("SetUserActive")
             .WithSummary("Activate or deactivate one user")
             .WithDescription("Admin of the tenant or operator. Answers 201 when it created the user record, else 200. Deactivating ends the user's sessions at once. Percent-encode the user id (a '/' as %2F).")
             .JsonBody<UserActivationRequest>()
-            .ProblemCodes(StatusCodes.Status400BadRequest, ManagementProblemCodes.InvalidRequest)
-            .ProblemCodes(StatusCodes.Status409Conflict, ManagementProblemCodes.SeatLimitReached, ManagementProblemCodes.UserLimitReached);
+            .ProblemCodes(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest)
+            .ProblemCodes(StatusCodes.Status409Conflict, ProblemCodes.SeatLimitReached, ProblemCodes.UserLimitReached);
 
         tenants.MapGet("/sessions", ListSessionsAsync)
             .WithCsv()
             .WithName("ListSessions")
             .WithSummary("List a tenant's live sessions, page by page")
             .WithDescription("Admin of the tenant or operator. Sessions in ordinal order of their ids (stable while sessions come and go: each session live for the whole walk is listed once); follow nextCursor until it is null.")
-            .ProblemCodes(StatusCodes.Status400BadRequest, ManagementProblemCodes.InvalidRequest);
+            .ProblemCodes(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest);
 
         tenants.MapDelete("/sessions/{sessionId}", DeleteSessionAsync)
             .WithName("EndSession")
             .WithSummary("End a session")
             .WithDescription("Admin of the tenant or operator. The seat is free at once; the client's next request is treated as a new session.")
-            .ProblemCodes(StatusCodes.Status400BadRequest, ManagementProblemCodes.InvalidRequest)
-            .ProblemCodes(StatusCodes.Status404NotFound, ManagementProblemCodes.SessionNotFound);
+            .ProblemCodes(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest)
+            .ProblemCodes(StatusCodes.Status404NotFound, ProblemCodes.SessionNotFound);
 
         tenants.MapGet("/audit", ListAuditAsync)
             .WithCsv()
             .WithName("ListAudit")
             .WithSummary("Read the tenant's audit trail, newest first")
             .WithDescription("Admin of the tenant or operator. Admin changes and session activity (starts, ends, preemptions, sharing, first sightings), merged newest first and timed by the store clock. Each of the two is capped on its own (Licensing:AuditCapacity entries each per tenant), so session churn never evicts admin changes.")
-            .ProblemCodes(StatusCodes.Status400BadRequest, ManagementProblemCodes.InvalidRequest);
+            .ProblemCodes(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest);
 
         tenants.MapGet("/usage", GetUsageAsync)
             .WithCsv()
             .WithName("GetUsage")
             .WithSummary("Read the usage ledger: per UTC day, peak concurrent sessions and active users")
             .WithDescription($"Admin of the tenant or operator. Kept for {LicenseStore.UsageRetentionDays} days. Defaults: the last {DefaultUsageDays} days up to today (UTC). Days with no recorded admission or change are omitted.")
-            .ProblemCodes(StatusCodes.Status400BadRequest, ManagementProblemCodes.InvalidRequest);
+            .ProblemCodes(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest);
 
         var me = v1.MapGroup("/me").WithTags("Me")
-            .ProblemCodes(StatusCodes.Status400BadRequest, ManagementProblemCodes.InvalidRequest, ManagementProblemCodes.InvalidIdentity)
-            .ProblemCodes(StatusCodes.Status403Forbidden, ManagementProblemCodes.IdentityIncomplete);
+            .ProblemCodes(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, ProblemCodes.InvalidIdentity)
+            .ProblemCodes(StatusCodes.Status403Forbidden, ProblemCodes.IdentityIncomplete);
 
         me.MapGet("/sessions", ListMySessionsAsync)
             .WithName("ListMySessions")
@@ -144,7 +144,7 @@ public static class ManagementApi
             .WithName("EndMySession")
             .WithSummary("End one of the caller's own sessions")
             .WithDescription("Any authenticated user. sessionId 'current' ends the session of this very request (the one the proxy would use for it).")
-            .ProblemCodes(StatusCodes.Status404NotFound, ManagementProblemCodes.SessionNotFound);
+            .ProblemCodes(StatusCodes.Status404NotFound, ProblemCodes.SessionNotFound);
 
         return v1;
     }
@@ -184,10 +184,10 @@ public static class ManagementApi
         switch (result.Status)
         {
             case PlanChangeStatus.ManagedByConfig:
-                return Problems.Create(StatusCodes.Status409Conflict, ManagementProblemCodes.PlanManagedByConfig, "Plan managed by configuration",
+                return Problems.Create(StatusCodes.Status409Conflict, ProblemCodes.PlanManagedByConfig, "Plan managed by configuration",
                     $"The plan of '{tenant}' comes from Licensing:Tenants:{tenant} and is applied at every start; change it there. Its users are managed through this API as usual.");
             case PlanChangeStatus.SeatLimitBelowActiveUsers:
-                return Problems.Create(StatusCodes.Status409Conflict, ManagementProblemCodes.SeatLimitBelowActiveUsers, "Seat limit below active users",
+                return Problems.Create(StatusCodes.Status409Conflict, ProblemCodes.SeatLimitBelowActiveUsers, "Seat limit below active users",
                     $"{result.ActiveUsers} users are active; deactivate users down to {body.SeatLimit} first.",
                     new Dictionary<string, object?> { ["activeUsers"] = result.ActiveUsers, ["seatLimit"] = body.SeatLimit });
         }
@@ -289,7 +289,7 @@ public static class ManagementApi
         return result.Status switch
         {
             ActivationStatus.TenantUnlicensed => Problems.TenantNotFound(tenant),
-            ActivationStatus.SeatLimitReached => Problems.Create(StatusCodes.Status409Conflict, ManagementProblemCodes.SeatLimitReached, "Seat limit reached",
+            ActivationStatus.SeatLimitReached => Problems.Create(StatusCodes.Status409Conflict, ProblemCodes.SeatLimitReached, "Seat limit reached",
                 "Nothing was changed: the list would leave more users active than the plan's seat limit.",
                 new Dictionary<string, object?> { ["activeUsers"] = result.ActiveUsers, ["seatLimit"] = await SeatLimitAsync(store, tenant).ConfigureAwait(false) }),
             ActivationStatus.UserLimitReached => Problems.UserLimitReached(options.CurrentValue.MaxUsersPerTenant),
@@ -606,7 +606,7 @@ public static class ManagementApi
         catch (StoreUnavailableException)
         {
             context.HttpContext.Response.Headers.RetryAfter = LicensingProblems.StoreRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-            return Problems.Create(StatusCodes.Status503ServiceUnavailable, ManagementProblemCodes.StoreUnavailable,
+            return Problems.Create(StatusCodes.Status503ServiceUnavailable, ProblemCodes.StoreUnavailable,
                 "Licensing store unavailable", "The licensing store did not answer in time. Retry later.");
         }
     }

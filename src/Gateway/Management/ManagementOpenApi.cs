@@ -1,3 +1,4 @@
+using Gateway.Problems;
 using System.ComponentModel.DataAnnotations;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -41,17 +42,17 @@ internal sealed class ManagementOpenApiTransformer : IOpenApiDocumentTransformer
 
     private static readonly Dictionary<string, string> Explanations = new(StringComparer.Ordinal)
     {
-        [ManagementProblemCodes.InvalidRequest] = "malformed JSON, wrong types, nulls, missing or unknown members, unknown model, seat limit or per-user limit out of range, reservedUsers above seatLimit, invalid ids, duplicate users, a swap of a user with itself, bad limit/cursor/since/from/to",
-        [ManagementProblemCodes.InvalidIdentity] = "the token's tenant or user id is malformed",
-        [ManagementProblemCodes.IdentityIncomplete] = "the token names no tenant (and no default tenant is configured) or no user",
-        [ManagementProblemCodes.Forbidden] = "the caller needs license-operator, or license-admin for the tenant of its own token (plan changes: license-operator only)",
-        [ManagementProblemCodes.TenantNotFound] = "the tenant has no plan",
-        [ManagementProblemCodes.SessionNotFound] = "no such live session (unknown, already ended, malformed id, or not the caller's)",
-        [ManagementProblemCodes.SeatLimitReached] = "activating would leave more active users than the seat limit; nothing changed",
-        [ManagementProblemCodes.UserLimitReached] = "the change would register more users than one tenant may have (Licensing:MaxUsersPerTenant); nothing changed",
-        [ManagementProblemCodes.SeatLimitBelowActiveUsers] = "the new seat limit is below the number of active users; deactivate users first",
-        [ManagementProblemCodes.PlanManagedByConfig] = "the tenant's plan comes from configuration (Licensing:Tenants) and cannot be changed through the API",
-        [ManagementProblemCodes.StoreUnavailable] = "the licensing store did not answer; retry after Retry-After seconds",
+        [ProblemCodes.InvalidRequest] = "malformed JSON, wrong types, nulls, missing or unknown members, unknown model, seat limit or per-user limit out of range, reservedUsers above seatLimit, invalid ids, duplicate users, a swap of a user with itself, bad limit/cursor/since/from/to",
+        [ProblemCodes.InvalidIdentity] = "the token's tenant or user id is malformed",
+        [ProblemCodes.IdentityIncomplete] = "the token names no tenant (and no default tenant is configured) or no user",
+        [ProblemCodes.Forbidden] = "the caller needs license-operator, or license-admin for the tenant of its own token (plan changes: license-operator only)",
+        [ProblemCodes.TenantNotFound] = "the tenant has no plan",
+        [ProblemCodes.SessionNotFound] = "no such live session (unknown, already ended, malformed id, or not the caller's)",
+        [ProblemCodes.SeatLimitReached] = "activating would leave more active users than the seat limit; nothing changed",
+        [ProblemCodes.UserLimitReached] = "the change would register more users than one tenant may have (Licensing:MaxUsersPerTenant); nothing changed",
+        [ProblemCodes.SeatLimitBelowActiveUsers] = "the new seat limit is below the number of active users; deactivate users first",
+        [ProblemCodes.PlanManagedByConfig] = "the tenant's plan comes from configuration (Licensing:Tenants) and cannot be changed through the API",
+        [ProblemCodes.StoreUnavailable] = "the licensing store did not answer; retry after Retry-After seconds",
     };
 
     public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)

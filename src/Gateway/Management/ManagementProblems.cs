@@ -4,22 +4,6 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Gateway.Management;
 
-/// <summary>The stable <c>code</c> members of the management API's problem+json answers.</summary>
-public static class ManagementProblemCodes
-{
-    public const string InvalidRequest = "invalid-request";
-    public const string InvalidIdentity = "invalid-identity";
-    public const string IdentityIncomplete = "identity-incomplete";
-    public const string Forbidden = "forbidden";
-    public const string TenantNotFound = "tenant-not-found";
-    public const string SessionNotFound = "session-not-found";
-    public const string SeatLimitReached = "seat-limit-reached";
-    public const string UserLimitReached = "user-limit-reached";
-    public const string SeatLimitBelowActiveUsers = "seat-limit-below-active-users";
-    public const string PlanManagedByConfig = "plan-managed-by-config";
-    public const string StoreUnavailable = "store-unavailable";
-}
-
 /// <summary>Builds the RFC 9457 answers of the management API; every one carries a <c>code</c>.</summary>
 internal static class Problems
 {
@@ -40,31 +24,31 @@ internal static class Problems
     }
 
     public static ProblemHttpResult Invalid(string detail) =>
-        Create(StatusCodes.Status400BadRequest, ManagementProblemCodes.InvalidRequest, "Invalid request", detail);
+        Create(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, "Invalid request", detail);
 
     public static ProblemHttpResult Forbidden() =>
-        Create(StatusCodes.Status403Forbidden, ManagementProblemCodes.Forbidden, "Forbidden",
+        Create(StatusCodes.Status403Forbidden, ProblemCodes.Forbidden, "Forbidden",
             "This route needs an operator, or an admin of the tenant your token names (roles from the role claim or the configuration).");
 
     public static ProblemHttpResult TenantNotFound(string tenant) =>
-        Create(StatusCodes.Status404NotFound, ManagementProblemCodes.TenantNotFound, "Tenant not found", $"There is no licence plan for tenant '{tenant}'.");
+        Create(StatusCodes.Status404NotFound, ProblemCodes.TenantNotFound, "Tenant not found", $"There is no licence plan for tenant '{tenant}'.");
 
     public static ProblemHttpResult SessionNotFound() =>
-        Create(StatusCodes.Status404NotFound, ManagementProblemCodes.SessionNotFound, "Session not found", "There is no such live session: it does not exist, has already ended or is not yours.");
+        Create(StatusCodes.Status404NotFound, ProblemCodes.SessionNotFound, "Session not found", "There is no such live session: it does not exist, has already ended or is not yours.");
 
     public static ProblemHttpResult SeatLimitReached(int seatLimit) =>
-        Create(StatusCodes.Status409Conflict, ManagementProblemCodes.SeatLimitReached, "Seat limit reached",
+        Create(StatusCodes.Status409Conflict, ProblemCodes.SeatLimitReached, "Seat limit reached",
             $"All {seatLimit} seats are taken by active users; deactivate one first or swap.",
             new Dictionary<string, object?> { ["seatLimit"] = seatLimit });
 
     public static ProblemHttpResult UserLimitReached(int maxUsers) =>
-        Create(StatusCodes.Status409Conflict, ManagementProblemCodes.UserLimitReached, "User limit reached",
+        Create(StatusCodes.Status409Conflict, ProblemCodes.UserLimitReached, "User limit reached",
             $"The tenant already has {maxUsers} registered users, the most one tenant may have (Licensing:MaxUsersPerTenant); nothing was changed.",
             new Dictionary<string, object?> { ["maxUsers"] = maxUsers });
 
     public static ProblemHttpResult IdentityIncomplete() =>
-        Create(StatusCodes.Status403Forbidden, ManagementProblemCodes.IdentityIncomplete, "Identity incomplete", "The token does not name a tenant and a user.");
+        Create(StatusCodes.Status403Forbidden, ProblemCodes.IdentityIncomplete, "Identity incomplete", "The token does not name a tenant and a user.");
 
     public static ProblemHttpResult InvalidIdentity() =>
-        Create(StatusCodes.Status400BadRequest, ManagementProblemCodes.InvalidIdentity, "Invalid identity", "The token's tenant or user is malformed or ambiguous.");
+        Create(StatusCodes.Status400BadRequest, ProblemCodes.InvalidIdentity, "Invalid identity", "The token's tenant or user is malformed or ambiguous.");
 }

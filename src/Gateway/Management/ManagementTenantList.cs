@@ -1,3 +1,4 @@
+using Gateway.Problems;
 using System.ComponentModel;
 using System.Text.Json.Serialization;
 using Gateway.Licensing.Identity;
@@ -40,8 +41,8 @@ internal static class ManagementTenantList
             .WithName("ListTenants")
             .WithSummary("List every tenant with its plan and live counts, page by page")
             .WithDescription("Operator only. Tenants in ordinal order of their ids; follow nextCursor until it is null.")
-            .ProblemCodes(StatusCodes.Status400BadRequest, ManagementProblemCodes.InvalidRequest)
-            .ProblemCodes(StatusCodes.Status403Forbidden, ManagementProblemCodes.Forbidden);
+            .ProblemCodes(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest)
+            .ProblemCodes(StatusCodes.Status403Forbidden, ProblemCodes.Forbidden);
 
     private static async Task<Results<Ok<TenantListResponse>, ProblemHttpResult>> ListTenantsAsync(
         HttpContext context,

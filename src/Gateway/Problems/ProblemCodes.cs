@@ -1,10 +1,23 @@
 namespace Gateway.Problems;
 
-/// <summary>The stable <c>code</c> member of the gateway's problem responses (listed in docs/management-api.md).</summary>
+/// <summary>
+/// The one list of the stable <c>code</c> members of every problem answer the gateway writes, proxy and
+/// management API alike (docs/management-api.md lists them with their statuses). Tests check the
+/// values: a code, once shipped, never changes.
+/// </summary>
 internal static class ProblemCodes
 {
     public const string InvalidIdentity = "invalid-identity";
     public const string IdentityIncomplete = "identity-incomplete";
+
+    // The management API's alone.
+    public const string TenantNotFound = "tenant-not-found";
+    public const string SessionNotFound = "session-not-found";
+    public const string SeatLimitReached = "seat-limit-reached";
+    public const string UserLimitReached = "user-limit-reached";
+    public const string SeatLimitBelowActiveUsers = "seat-limit-below-active-users";
+    public const string PlanManagedByConfig = "plan-managed-by-config";
+
     public const string TenantUnlicensed = "tenant-unlicensed";
     public const string UserInactive = "user-inactive";
     public const string SeatsExhausted = "seats-exhausted";

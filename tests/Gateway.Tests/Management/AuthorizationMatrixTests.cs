@@ -1,3 +1,4 @@
+using Gateway.Problems;
 using System.Net;
 using System.Security.Claims;
 using System.Text.Json;
@@ -103,7 +104,7 @@ public sealed class AuthorizationMatrixTests(ManagementFixture fixture)
         }
         else if (!allowed)
         {
-            await ProblemAssert.IsProblemAsync(response, 403, ManagementProblemCodes.Forbidden);
+            await ProblemAssert.IsProblemAsync(response, 403, ProblemCodes.Forbidden);
             Assert.Equal(before, await fixture.FingerprintAsync(tenant));
         }
         else
@@ -166,7 +167,7 @@ public sealed class AuthorizationMatrixTests(ManagementFixture fixture)
 
         // Over HTTP, without DefaultTenant, an admin token without tenant administers nothing.
         using var response = await fixture.Host.SendAsync(HttpMethod.Get, $"tenants/{tenant}", ManagementHost.Token(null, "frank", ManagementCaller.AdminRole));
-        await ProblemAssert.IsProblemAsync(response, 403, ManagementProblemCodes.Forbidden);
+        await ProblemAssert.IsProblemAsync(response, 403, ProblemCodes.Forbidden);
     }
 
     [Fact]
@@ -176,12 +177,12 @@ public sealed class AuthorizationMatrixTests(ManagementFixture fixture)
         await fixture.AdmitAsync(tenant, "frank");
         var twoTenants = ManagementHost.Token(null, "frank", [ManagementCaller.AdminRole], new Dictionary<string, object> { ["tid"] = new[] { tenant, "other" } });
         using (var r = await fixture.Host.SendAsync(HttpMethod.Get, $"tenants/{tenant}", twoTenants))
-            await ProblemAssert.IsProblemAsync(r, 403, ManagementProblemCodes.Forbidden);
+            await ProblemAssert.IsProblemAsync(r, 403, ProblemCodes.Forbidden);
         using (var r = await fixture.Host.SendAsync(HttpMethod.Get, "me/sessions", twoTenants))
-            await ProblemAssert.IsProblemAsync(r, 400, ManagementProblemCodes.InvalidIdentity);
+            await ProblemAssert.IsProblemAsync(r, 400, ProblemCodes.InvalidIdentity);
         var twoClients = ManagementHost.Token(tenant, null, [], new Dictionary<string, object> { ["client_id"] = new[] { "app-a", "app-b" } });
         using (var r = await fixture.Host.SendAsync(HttpMethod.Get, "me/sessions", twoClients))
-            await ProblemAssert.IsProblemAsync(r, 400, ManagementProblemCodes.InvalidIdentity);
+            await ProblemAssert.IsProblemAsync(r, 400, ProblemCodes.InvalidIdentity);
     }
 
     [Fact]

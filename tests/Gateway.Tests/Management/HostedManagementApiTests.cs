@@ -1,3 +1,4 @@
+using Gateway.Problems;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -70,9 +71,9 @@ public sealed class HostedManagementApiTests(HostedManagementApiTests.Fixture fi
         // Another tenant's admin gets 403; a plan change by an admin too.
         var stranger = TestTokens.User("elsewhere", "erin", ("role", ManagementCaller.AdminRole));
         using (var r = await fixture.Client.SendAsync(Send(HttpMethod.Get, $"/_licensing/v1/tenants/{tenant}", stranger)))
-            await r.AssertProblemAsync(HttpStatusCode.Forbidden, ManagementProblemCodes.Forbidden);
+            await r.AssertProblemAsync(HttpStatusCode.Forbidden, ProblemCodes.Forbidden);
         using (var r = await fixture.Client.SendAsync(Send(HttpMethod.Put, $"/_licensing/v1/tenants/{tenant}", admin, """{"model":"RegisteredUsers","seatLimit":9}""")))
-            await r.AssertProblemAsync(HttpStatusCode.Forbidden, ManagementProblemCodes.Forbidden);
+            await r.AssertProblemAsync(HttpStatusCode.Forbidden, ProblemCodes.Forbidden);
         Assert.DoesNotContain(fixture.Backend.Received, r => r.Path.StartsWith("/_licensing", StringComparison.OrdinalIgnoreCase));
     }
 
@@ -106,7 +107,7 @@ public sealed class HostedManagementApiTests(HostedManagementApiTests.Fixture fi
     public async Task A_configured_plan_is_refused_with_409_but_its_users_are_managed()
     {
         using (var r = await fixture.Client.SendAsync(Send(HttpMethod.Put, "/_licensing/v1/tenants/configured", Operator, """{"model":"ConcurrentSessions","seatLimit":30}""")))
-            await r.AssertProblemAsync(HttpStatusCode.Conflict, ManagementProblemCodes.PlanManagedByConfig);
+            await r.AssertProblemAsync(HttpStatusCode.Conflict, ProblemCodes.PlanManagedByConfig);
         using (var r = await fixture.Client.SendAsync(Send(HttpMethod.Put, "/_licensing/v1/tenants/configured/users/bob", Operator, """{"active":true}""")))
             Assert.Equal(HttpStatusCode.Created, r.StatusCode);
         using var get = await fixture.Client.SendAsync(Send(HttpMethod.Get, "/_licensing/v1/tenants/configured", Operator));

@@ -1,3 +1,4 @@
+using Gateway.Problems;
 using System.Net;
 using System.Text.Json;
 using Gateway.Management;
@@ -162,7 +163,7 @@ public sealed class OpenApiAndHostingTests(ManagementFixture fixture)
         await using var dead = await ConnectionMultiplexer.ConnectAsync(options);
         await using var host = await ManagementHost.StartAsync(dead);
         using var r = await host.SendAsync(HttpMethod.Get, "tenants/t1", ManagementHost.Token("ops", "olga", ManagementCaller.OperatorRole));
-        await ProblemAssert.IsProblemAsync(r, 503, ManagementProblemCodes.StoreUnavailable);
+        await ProblemAssert.IsProblemAsync(r, 503, ProblemCodes.StoreUnavailable);
         Assert.NotNull(r.Headers.RetryAfter);
     }
 }

@@ -1,3 +1,4 @@
+using Gateway.Problems;
 using System.Net;
 using System.Text.Json;
 using Gateway.Licensing.Identity;
@@ -53,7 +54,7 @@ public sealed class SeatAdministrationTests(ManagementFixture fixture)
         var before = await fixture.FingerprintAsync(tenant);
         using (var below = await Host.SendAsync(HttpMethod.Put, $"tenants/{tenant}", Operator, """{"model":"RegisteredUsers","seatLimit":2}"""))
         {
-            var problem = await ProblemAssert.IsProblemAsync(below, 409, ManagementProblemCodes.SeatLimitBelowActiveUsers);
+            var problem = await ProblemAssert.IsProblemAsync(below, 409, ProblemCodes.SeatLimitBelowActiveUsers);
             Assert.Equal(3, problem.GetProperty("activeUsers").GetInt32());
         }
         Assert.Equal(before, await fixture.FingerprintAsync(tenant));
@@ -62,7 +63,7 @@ public sealed class SeatAdministrationTests(ManagementFixture fixture)
         await Host.Store.SetPlanAsync(configured, new TenantPlan(LicenseModel.RegisteredUsers, 5, []), fromConfiguration: true, "configuration");
         before = await fixture.FingerprintAsync(configured);
         using (var managed = await Host.SendAsync(HttpMethod.Put, $"tenants/{configured}", Operator, """{"model":"RegisteredUsers","seatLimit":50}"""))
-            await ProblemAssert.IsProblemAsync(managed, 409, ManagementProblemCodes.PlanManagedByConfig);
+            await ProblemAssert.IsProblemAsync(managed, 409, ProblemCodes.PlanManagedByConfig);
         Assert.Equal(before, await fixture.FingerprintAsync(configured));
         // Its users are managed through the API as usual.
         using (var user = await Host.SendAsync(HttpMethod.Put, $"tenants/{configured}/users/alice", AdminOf(configured), """{"active":true}"""))
@@ -89,7 +90,7 @@ public sealed class SeatAdministrationTests(ManagementFixture fixture)
         foreach (var (method, path, body) in requests)
         {
             using var response = await Host.SendAsync(method, path, Operator, body);
-            await ProblemAssert.IsProblemAsync(response, 404, ManagementProblemCodes.TenantNotFound);
+            await ProblemAssert.IsProblemAsync(response, 404, ProblemCodes.TenantNotFound);
         }
         Assert.DoesNotContain(tenant, await Host.Store.ListTenantsAsync());
         Assert.Equal(0L, await fixture.Redis.Connection.GetDatabase().KeyExistsAsync(TenantKeys.For(tenant)));
@@ -111,7 +112,7 @@ public sealed class SeatAdministrationTests(ManagementFixture fixture)
         var before = await fixture.FingerprintAsync(tenant);
         using (var r = await Host.SendAsync(HttpMethod.Put, $"tenants/{tenant}/users/bob", AdminOf(tenant), """{"active":true}"""))
         {
-            var problem = await ProblemAssert.IsProblemAsync(r, 409, ManagementProblemCodes.SeatLimitReached);
+            var problem = await ProblemAssert.IsProblemAsync(r, 409, ProblemCodes.SeatLimitReached);
             Assert.Equal(1, problem.GetProperty("seatLimit").GetInt32());
         }
         Assert.Equal(before, await fixture.FingerprintAsync(tenant));
@@ -146,7 +147,7 @@ public sealed class SeatAdministrationTests(ManagementFixture fixture)
         {
             start.Wait();
             using var r = await Host.SendAsync(HttpMethod.Put, $"tenants/{tenant}/users/user-{i:00}", token, """{"active":true}""");
-            if (r.StatusCode == HttpStatusCode.Conflict) await ProblemAssert.IsProblemAsync(r, 409, ManagementProblemCodes.SeatLimitReached);
+            if (r.StatusCode == HttpStatusCode.Conflict) await ProblemAssert.IsProblemAsync(r, 409, ProblemCodes.SeatLimitReached);
             return r.StatusCode;
         })).ToArray();
         start.Set();
@@ -212,7 +213,7 @@ public sealed class SeatAdministrationTests(ManagementFixture fixture)
                 var body = JsonSerializer.Serialize(new { deactivate = active[random.Next(active.Length)], activate = inactive[random.Next(inactive.Length)] });
                 using var r = await Host.SendAsync(HttpMethod.Post, $"tenants/{tenant}/users/swap", token, body);
                 if (r.StatusCode == HttpStatusCode.OK) ok++;
-                else await ProblemAssert.IsProblemAsync(r, 409, ManagementProblemCodes.SeatLimitReached);
+                else await ProblemAssert.IsProblemAsync(r, 409, ProblemCodes.SeatLimitReached);
             }
             return ok;
         })).ToArray();
@@ -248,7 +249,7 @@ public sealed class SeatAdministrationTests(ManagementFixture fixture)
         var tooMany = JsonSerializer.Serialize(new { users = new[] { "a0", "n1", "n2", "n3", "n4" }.Select(u => new { userId = u, active = true }).Append(new { userId = "a1", active = true }).Append(new { userId = "n5", active = true }) });
         using (var r = await Host.SendAsync(HttpMethod.Patch, $"tenants/{tenant}/users", token, tooMany))
         {
-            var problem = await ProblemAssert.IsProblemAsync(r, 409, ManagementProblemCodes.SeatLimitReached);
+            var problem = await ProblemAssert.IsProblemAsync(r, 409, ProblemCodes.SeatLimitReached);
             Assert.Equal(2, problem.GetProperty("activeUsers").GetInt32());
             Assert.Equal(5, problem.GetProperty("seatLimit").GetInt32());
         }
@@ -317,7 +318,7 @@ public sealed class SeatAdministrationTests(ManagementFixture fixture)
         // No free seat for an inactive user unless someone active is swapped out.
         var before = await fixture.FingerprintAsync(tenant);
         using var r = await Host.SendAsync(HttpMethod.Post, $"tenants/{tenant}/users/swap", AdminOf(tenant), """{"deactivate":"alice","activate":"dave"}""");
-        await ProblemAssert.IsProblemAsync(r, 409, ManagementProblemCodes.SeatLimitReached);
+        await ProblemAssert.IsProblemAsync(r, 409, ProblemCodes.SeatLimitReached);
         Assert.Equal(before, await fixture.FingerprintAsync(tenant));
     }
 
@@ -335,7 +336,7 @@ public sealed class SeatAdministrationTests(ManagementFixture fixture)
             Assert.Equal(HttpStatusCode.NoContent, r.StatusCode);
         Assert.False(cache.TryGet(id, out _));
         using (var r = await Host.SendAsync(HttpMethod.Delete, $"tenants/{tenant}/sessions/{id}", AdminOf(tenant)))
-            await ProblemAssert.IsProblemAsync(r, 404, ManagementProblemCodes.SessionNotFound);
+            await ProblemAssert.IsProblemAsync(r, 404, ProblemCodes.SessionNotFound);
 
         var again = await admitter.AdmitAsync(identity);
         Assert.True(again.Forward);
@@ -352,7 +353,7 @@ public sealed class SeatAdministrationTests(ManagementFixture fixture)
         var theirs = await fixture.CreateTenantAsync(activeUsers: ["mallory"]);
         var theirSession = await fixture.AdmitAsync(theirs, "mallory");
         using var r = await Host.SendAsync(HttpMethod.Delete, $"tenants/{mine}/sessions/{theirSession}", AdminOf(mine));
-        await ProblemAssert.IsProblemAsync(r, 404, ManagementProblemCodes.SessionNotFound);
+        await ProblemAssert.IsProblemAsync(r, 404, ProblemCodes.SessionNotFound);
         Assert.Single((await Host.Queries.ListSessionsAsync(theirs, null, null, 10)).Sessions);
     }
 
@@ -409,10 +410,10 @@ public sealed class SeatAdministrationTests(ManagementFixture fixture)
 
         // Another user's session id is simply not found, and stays.
         using (var r = await Host.SendAsync(HttpMethod.Delete, $"me/sessions/{bobs}", alice))
-            await ProblemAssert.IsProblemAsync(r, 404, ManagementProblemCodes.SessionNotFound);
+            await ProblemAssert.IsProblemAsync(r, 404, ProblemCodes.SessionNotFound);
         Assert.Single((await Host.Queries.ListSessionsAsync(tenant, "bob", null, 10)).Sessions);
         using (var r = await Host.SendAsync(HttpMethod.Delete, "me/sessions/not-a-session-id", alice))
-            await ProblemAssert.IsProblemAsync(r, 404, ManagementProblemCodes.SessionNotFound);
+            await ProblemAssert.IsProblemAsync(r, 404, ProblemCodes.SessionNotFound);
 
         // 'current' is the session of this request: web client in "browser".
         using (var r = await Host.SendAsync(HttpMethod.Delete, "me/sessions/current", alice, configure: m =>
@@ -428,20 +429,20 @@ public sealed class SeatAdministrationTests(ManagementFixture fixture)
 
         // Without a resolvable current session: 404.
         using (var r = await Host.SendAsync(HttpMethod.Delete, "me/sessions/current", alice))
-            await ProblemAssert.IsProblemAsync(r, 404, ManagementProblemCodes.SessionNotFound);
+            await ProblemAssert.IsProblemAsync(r, 404, ProblemCodes.SessionNotFound);
     }
 
     [Fact]
     public async Task Me_needs_a_complete_and_valid_identity()
     {
         using (var r = await Host.SendAsync(HttpMethod.Get, "me/sessions", ManagementHost.Token(null, "alice")))
-            await ProblemAssert.IsProblemAsync(r, 403, ManagementProblemCodes.IdentityIncomplete);
+            await ProblemAssert.IsProblemAsync(r, 403, ProblemCodes.IdentityIncomplete);
         using (var r = await Host.SendAsync(HttpMethod.Get, "me/sessions", ManagementHost.Token("t1", null)))
-            await ProblemAssert.IsProblemAsync(r, 403, ManagementProblemCodes.IdentityIncomplete);
+            await ProblemAssert.IsProblemAsync(r, 403, ProblemCodes.IdentityIncomplete);
         using (var r = await Host.SendAsync(HttpMethod.Get, "me/sessions", ManagementHost.Token("bad tenant!", "alice")))
-            await ProblemAssert.IsProblemAsync(r, 400, ManagementProblemCodes.InvalidIdentity);
+            await ProblemAssert.IsProblemAsync(r, 400, ProblemCodes.InvalidIdentity);
         using (var r = await Host.SendAsync(HttpMethod.Get, "me/sessions", ManagementHost.Token("t1", new string('x', 129))))
-            await ProblemAssert.IsProblemAsync(r, 400, ManagementProblemCodes.InvalidIdentity);
+            await ProblemAssert.IsProblemAsync(r, 400, ProblemCodes.InvalidIdentity);
         // A service identity (client_id, no sub) is a user too.
         var tenant = await fixture.CreateTenantAsync(activeUsers: ["svc-app"]);
         var sid = await fixture.AdmitAsync(tenant, "svc-app", "svc", ClientKind.Service);

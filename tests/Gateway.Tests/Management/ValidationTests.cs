@@ -1,3 +1,4 @@
+using Gateway.Problems;
 using System.Text.Json;
 using Gateway.Management;
 
@@ -16,7 +17,7 @@ public sealed class ValidationTests(ManagementFixture fixture)
     public static TheoryData<string, string, string?, int, string> Cases()
     {
         var data = new TheoryData<string, string, string?, int, string>();
-        void Bad(string method, string path, string? body) => data.Add(method, path, body, 400, ManagementProblemCodes.InvalidRequest);
+        void Bad(string method, string path, string? body) => data.Add(method, path, body, 400, ProblemCodes.InvalidRequest);
 
         // PUT tenant: syntax, shape, types, nulls, missing and unknown members, ranges.
         foreach (var body in new[]
@@ -94,8 +95,8 @@ public sealed class ValidationTests(ManagementFixture fixture)
         // Session ids: unknown or malformed is 404.
         foreach (var id in new[] { "short", "AAAAAAAAAAAAAAAAAAAAA!", "AAAAAAAAAAAAAAAAAAAAAA", new string('A', 23) })
         {
-            data.Add("DELETE", $"tenants/{{t}}/sessions/{id}", null, 404, ManagementProblemCodes.SessionNotFound);
-            data.Add("DELETE", $"me/sessions/{id}", null, 404, ManagementProblemCodes.SessionNotFound);
+            data.Add("DELETE", $"tenants/{{t}}/sessions/{id}", null, 404, ProblemCodes.SessionNotFound);
+            data.Add("DELETE", $"me/sessions/{id}", null, 404, ProblemCodes.SessionNotFound);
         }
         return data;
     }

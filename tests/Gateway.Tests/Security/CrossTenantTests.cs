@@ -1,3 +1,4 @@
+using Gateway.Problems;
 using System.Text.Json;
 using Gateway.Licensing.Identity;
 using Gateway.Licensing.Rules;
@@ -90,7 +91,7 @@ public sealed class CrossTenantTests(CrossTenantTests.Fixture fixture) : IClassF
             .Header("X-Licensing-Tenant", Own);
         if (route.Body is not null) request.Json(route.Body);
 
-        var response = await HostileRunner.RunAsync(fixture, request, Outcome.Problem(403, ManagementProblemCodes.Forbidden), $"{routeName} as '{spelling}'");
+        var response = await HostileRunner.RunAsync(fixture, request, Outcome.Problem(403, ProblemCodes.Forbidden), $"{routeName} as '{spelling}'");
         Assert.Equal(403, response.Status);
     }
 
@@ -102,7 +103,7 @@ public sealed class CrossTenantTests(CrossTenantTests.Fixture fixture) : IClassF
     public async Task Literal_parts_in_another_case_or_extra_query_parameters_change_nothing(string target)
     {
         await HostileRunner.RunAsync(fixture, new RawRequest("GET", target).Bearer(AdminOf(Own)),
-            Outcome.Problem(403, ManagementProblemCodes.Forbidden), target);
+            Outcome.Problem(403, ProblemCodes.Forbidden), target);
     }
 
     [Fact]
@@ -118,7 +119,7 @@ public sealed class CrossTenantTests(CrossTenantTests.Fixture fixture) : IClassF
         // ... and ACME's admin is refused on acme in every spelling.
         foreach (var spelling in new[] { Own, "%61cme", $"{CaseTwin}/../{Own}", "Acme" })
             await HostileRunner.RunAsync(fixture, new RawRequest("GET", "/_licensing/v1/tenants/" + spelling).Bearer(AdminOf(CaseTwin)),
-                Outcome.Problem(403, ManagementProblemCodes.Forbidden), $"ACME admin on '{spelling}'");
+                Outcome.Problem(403, ProblemCodes.Forbidden), $"ACME admin on '{spelling}'");
         var twin = await fixture.SendAsync(new RawRequest("GET", $"/_licensing/v1/tenants/{CaseTwin}/sessions").Bearer(AdminOf(CaseTwin)));
         Assert.Equal("carl", Assert.Single(JsonDocument.Parse(twin.Body).RootElement.GetProperty("sessions").EnumerateArray()).GetProperty("userId").GetString());
     }
@@ -126,7 +127,7 @@ public sealed class CrossTenantTests(CrossTenantTests.Fixture fixture) : IClassF
     [Fact]
     public async Task Another_tenants_session_cannot_be_ended_through_ones_own_tenant_or_as_ones_own()
     {
-        var notFound = Outcome.Problem(404, ManagementProblemCodes.SessionNotFound);
+        var notFound = Outcome.Problem(404, ProblemCodes.SessionNotFound);
         await HostileRunner.RunAsync(fixture, new RawRequest("DELETE", $"/_licensing/v1/tenants/{Own}/sessions/{fixture.OtherSession}").Bearer(AdminOf(Own)),
             notFound, "admin of acme ends a globex session through acme");
         await HostileRunner.RunAsync(fixture, new RawRequest("DELETE", $"/_licensing/v1/me/sessions/{fixture.OtherSession}").Bearer(TestTokens.User(Own, "bob")),
@@ -138,7 +139,7 @@ public sealed class CrossTenantTests(CrossTenantTests.Fixture fixture) : IClassF
     [Fact]
     public async Task Tokens_that_name_two_tenants_or_a_malformed_one_administer_nothing()
     {
-        var forbidden = Outcome.Problem(403, ManagementProblemCodes.Forbidden);
+        var forbidden = Outcome.Problem(403, ProblemCodes.Forbidden);
         foreach (var (name, token) in new[]
         {
             ("tid array", TestTokens.User(null, "frank", ("tid", new[] { Own, Other }), ("role", ManagementCaller.AdminRole))),
