@@ -48,7 +48,8 @@ public static class ManagementApi
             .RequireAuthorization()
             .WithGroupName(ManagementServiceCollectionExtensions.DocumentName)
             .AddEndpointFilter(ManagementFilter)
-            .ProblemCodes(StatusCodes.Status503ServiceUnavailable, ProblemCodes.StoreUnavailable);
+            .ProblemCodes(StatusCodes.Status503ServiceUnavailable, ProblemCodes.StoreUnavailable)
+            .AddEndpointFilter(Problems.WrittenByGatewayWriter);
 
         var tenants = v1.MapGroup("/tenants/{tenant}")
             .WithTags("Tenants")
@@ -606,8 +607,7 @@ public static class ManagementApi
         catch (StoreUnavailableException)
         {
             context.HttpContext.Response.Headers.RetryAfter = LicensingProblems.StoreRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-            return Problems.Create(StatusCodes.Status503ServiceUnavailable, ProblemCodes.StoreUnavailable,
-                "Licensing store unavailable", "The licensing store did not answer in time. Retry later.");
+            return Problems.StoreUnavailable();
         }
     }
 }

@@ -23,6 +23,25 @@ internal static class Problems
         return TypedResults.Problem(detail: detail, statusCode: status, title: title, type: ProblemCodes.TypeOf(code), extensions: ext);
     }
 
+    /// <summary>
+    /// Endpoint filter of the management routes: a problem a handler returns is written by
+    /// <see cref="ProblemResponse"/>, the writer of every other problem the gateway answers, so both sides
+    /// write the same members in the same order with the same headers.
+    /// </summary>
+    public static async ValueTask<object?> WrittenByGatewayWriter(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var result = await next(context).ConfigureAwait(false);
+        var answer = result is INestedHttpResult nested ? nested.Result : result;
+        return answer is ProblemHttpResult problem && ProblemResponse.CodeOf(problem.ProblemDetails) is not null
+            ? new ProblemResult(problem.ProblemDetails)
+            : result;
+    }
+
+    /// <summary>503 <c>store-unavailable</c>; the caller sets <c>Retry-After</c>.</summary>
+    public static IResult StoreUnavailable() =>
+        new ProblemResult(Create(StatusCodes.Status503ServiceUnavailable, ProblemCodes.StoreUnavailable,
+            "Licensing store unavailable", "The licensing store did not answer in time. Retry later.").ProblemDetails);
+
     public static ProblemHttpResult Invalid(string detail) =>
         Create(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, "Invalid request", detail);
 
