@@ -3,7 +3,25 @@ using Microsoft.IdentityModel.JsonWebTokens;
 
 namespace Gateway.Identity;
 
-/// <summary>What a tenant, user, client-id or device claim may hold: one value, a string, number or boolean.</summary>
+/// <summary>What reading a one-valued claim found.</summary>
+internal enum ClaimRead : byte
+{
+    /// <summary>No claim of the type.</summary>
+    Missing,
+
+    /// <summary>One value (a claim repeated with the same value is one value); it may be empty.</summary>
+    Found,
+
+    /// <summary>Several different values, or a structured JSON value: malformed.</summary>
+    Ambiguous,
+}
+
+/// <summary>
+/// The one reader of id claims (tenant, user, client id, device), used by the proxy's identity
+/// resolver and by the management API alike. A claim holds one value: a string, or a number or
+/// boolean taken as its JSON text. Claim types match exactly (ordinal, letter case included), across
+/// every identity of the principal; an empty value is a value (and no valid id), never "no claim".
+/// </summary>
 internal static class IdClaims
 {
     /// <summary>
@@ -14,4 +32,40 @@ internal static class IdClaims
     /// </summary>
     public static bool IsStructured(Claim claim) =>
         claim.ValueType is JsonClaimValueTypes.Json or JsonClaimValueTypes.JsonArray or JsonClaimValueTypes.JsonNull;
+
+    /// <summary>
+    /// Reads a claim that must have one value; several distinct values are ambiguous, and so is a value
+    /// that is a JSON object, a nested array or null (<see cref="IsStructured"/>).
+    /// </summary>
+    public static ClaimRead Read(ClaimsPrincipal principal, string type, out string value)
+    {
+        string? found = null;
+        foreach (var identity in principal.Identities)
+        {
+            foreach (var claim in identity.Claims)
+            {
+                if (!string.Equals(claim.Type, type, StringComparison.Ordinal)) continue;
+                if (IsStructured(claim) || found is not null && !string.Equals(found, claim.Value, StringComparison.Ordinal))
+                {
+                    value = "";
+                    return ClaimRead.Ambiguous;
+                }
+                found = claim.Value;
+            }
+        }
+        value = found ?? "";
+        return found is null ? ClaimRead.Missing : ClaimRead.Found;
+    }
+
+    /// <summary>Every claim of <paramref name="type"/> (matched exactly), across every identity: for claims with several values, such as roles.</summary>
+    public static IEnumerable<Claim> All(ClaimsPrincipal principal, string type)
+    {
+        foreach (var identity in principal.Identities)
+        {
+            foreach (var claim in identity.Claims)
+            {
+                if (string.Equals(claim.Type, type, StringComparison.Ordinal)) yield return claim;
+            }
+        }
+    }
 }

@@ -154,8 +154,6 @@ internal sealed class IdentityResolver(IOptionsMonitor<LicensingOptions> options
         return true;
     }
 
-    private enum ClaimRead : byte { Missing, Found, Ambiguous }
-
     /// <summary>
     /// The tenant and user (or service client) a token names, or why it names none, and the values of
     /// the <c>claim:</c> device sources; plus the session id of the last device seen with the token.
@@ -196,7 +194,7 @@ internal sealed class IdentityResolver(IOptionsMonitor<LicensingOptions> options
         public static Caller Read(ClaimsPrincipal principal, IdentitySettings settings)
         {
             string? claimed = null;
-            switch (ReadClaim(principal, settings.TenantClaim, out var tenantClaim))
+            switch (IdClaims.Read(principal, settings.TenantClaim, out var tenantClaim))
             {
                 case ClaimRead.Found when IdentityRules.IsValidTenant(tenantClaim):
                     claimed = tenantClaim;
@@ -211,7 +209,7 @@ internal sealed class IdentityResolver(IOptionsMonitor<LicensingOptions> options
             var user = "";
             var service = false;
             IdentityResolution? userRefusal = null;
-            switch (ReadClaim(principal, settings.UserClaim, out var userClaim))
+            switch (IdClaims.Read(principal, settings.UserClaim, out var userClaim))
             {
                 case ClaimRead.Found when IdentityRules.IsValidId(userClaim):
                     user = userClaim;
@@ -222,7 +220,7 @@ internal sealed class IdentityResolver(IOptionsMonitor<LicensingOptions> options
                     userRefusal = IdentityResolution.Invalid("The user claim of the token is malformed.");
                     break;
                 default:
-                    switch (ReadClaim(principal, settings.ClientIdClaim, out var clientId))
+                    switch (IdClaims.Read(principal, settings.ClientIdClaim, out var clientId))
                     {
                         case ClaimRead.Found when IdentityRules.IsValidId(clientId):
                             user = clientId;
@@ -246,7 +244,7 @@ internal sealed class IdentityResolver(IOptionsMonitor<LicensingOptions> options
             {
                 if (sources[i].Kind != DeviceSourceKind.Claim) continue;
                 if (deviceClaims.Length == 0) deviceClaims = new (ClaimRead, string)[sources.Length];
-                var read = ReadClaim(principal, sources[i].Name, out var value);
+                var read = IdClaims.Read(principal, sources[i].Name, out var value);
                 deviceClaims[i] = (read, value);
             }
             return new Caller(settings) { ClaimedTenant = claimed, Tenant = tenant, User = user, IsService = service, DeviceClaims = deviceClaims };
@@ -270,35 +268,11 @@ internal sealed class IdentityResolver(IOptionsMonitor<LicensingOptions> options
         /// <summary>Whether the token's client id (the client-id claim, else <c>azp</c>) equals its user.</summary>
         private static bool IsOwnClient(ClaimsPrincipal principal, IdentitySettings settings, string user)
         {
-            var read = ReadClaim(principal, settings.ClientIdClaim, out var clientId);
-            if (read == ClaimRead.Missing) read = ReadClaim(principal, AuthorizedPartyClaim, out clientId);
+            var read = IdClaims.Read(principal, settings.ClientIdClaim, out var clientId);
+            if (read == ClaimRead.Missing) read = IdClaims.Read(principal, AuthorizedPartyClaim, out clientId);
             return read == ClaimRead.Found && string.Equals(clientId, user, StringComparison.Ordinal);
         }
 
         private sealed record LastSession(string Tenant, ClientKind Kind, string Device, string SessionId);
-    }
-
-    /// <summary>
-    /// Reads a claim that must have one value; several distinct values are ambiguous, and so is a value
-    /// that is a JSON object, a nested array or null (<see cref="IdClaims.IsStructured"/>).
-    /// </summary>
-    private static ClaimRead ReadClaim(ClaimsPrincipal principal, string type, out string value)
-    {
-        string? found = null;
-        foreach (var identity in principal.Identities)
-        {
-            foreach (var claim in identity.Claims)
-            {
-                if (!string.Equals(claim.Type, type, StringComparison.Ordinal)) continue;
-                if (IdClaims.IsStructured(claim) || found is not null && !string.Equals(found, claim.Value, StringComparison.Ordinal))
-                {
-                    value = "";
-                    return ClaimRead.Ambiguous;
-                }
-                found = claim.Value;
-            }
-        }
-        value = found ?? "";
-        return found is null ? ClaimRead.Missing : ClaimRead.Found;
     }
 }

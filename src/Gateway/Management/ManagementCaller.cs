@@ -1,14 +1,16 @@
 using System.Security.Claims;
 using System.Text.Json;
+using Gateway.Identity;
 using Gateway.Licensing.Identity;
 using Gateway.Licensing.Options;
 
 namespace Gateway.Management;
 
 /// <summary>
-/// Who calls a management route, from the claims of the validated token: tenant and user as the
-/// proxy reads them, and the licensing roles: the role claim's values (<c>Licensing:Roles:*</c>), or
-/// the user id listed in <c>Licensing:Operators</c> or the token's tenant's <c>Licensing:Tenants:{t}:Admins</c>.
+/// Who calls a management route, from the claims of the validated token: tenant and user read by the
+/// proxy's own reader (<see cref="IdClaims"/>: exact claim types, an empty value is malformed), and the
+/// licensing roles: the role claim's values (<c>Licensing:Roles:*</c>), or the user id listed in
+/// <c>Licensing:Operators</c> or the token's tenant's <c>Licensing:Tenants:{t}:Admins</c>.
 /// A route's <c>LicensingTenant</c> means nothing here: the management routes are the gateway's own.
 /// </summary>
 public sealed class ManagementCaller
@@ -57,7 +59,7 @@ public sealed class ManagementCaller
         var invalid = false;
 
         string? tenant = null;
-        switch (ReadClaim(principal, options.Claims.Tenant, out var tenantClaim))
+        switch (IdClaims.Read(principal, options.Claims.Tenant, out var tenantClaim))
         {
             case ClaimRead.Found when IdentityRules.IsValidTenant(tenantClaim):
                 tenant = tenantClaim;
@@ -71,8 +73,8 @@ public sealed class ManagementCaller
         }
 
         string? user = null;
-        var userRead = ReadClaim(principal, options.Claims.User, out var userClaim);
-        if (userRead == ClaimRead.Missing) userRead = ReadClaim(principal, options.Claims.ClientId, out userClaim);
+        var userRead = IdClaims.Read(principal, options.Claims.User, out var userClaim);
+        if (userRead == ClaimRead.Missing) userRead = IdClaims.Read(principal, options.Claims.ClientId, out userClaim);
         switch (userRead)
         {
             case ClaimRead.Found when IdentityRules.IsValidId(userClaim):
@@ -99,27 +101,6 @@ public sealed class ManagementCaller
         return new ManagementCaller(tenant, user, invalid, isOperator, isAdmin);
     }
 
-    private enum ClaimRead { Missing, Found, Ambiguous }
-
-    /// <summary>
-    /// One non-empty value of the claim; several different values are ambiguous (refused, as
-    /// the proxy does), and so is a JSON object or nested array (<see cref="Identity.IdClaims.IsStructured"/>).
-    /// </summary>
-    private static ClaimRead ReadClaim(ClaimsPrincipal principal, string type, out string value)
-    {
-        value = "";
-        var found = false;
-        foreach (var claim in principal.FindAll(type))
-        {
-            if (string.IsNullOrEmpty(claim.Value)) continue;
-            if (Identity.IdClaims.IsStructured(claim)) return ClaimRead.Ambiguous;
-            if (found && !string.Equals(value, claim.Value, StringComparison.Ordinal)) return ClaimRead.Ambiguous;
-            value = claim.Value;
-            found = true;
-        }
-        return found ? ClaimRead.Found : ClaimRead.Missing;
-    }
-
     /// <summary>
     /// Role values: each claim of the role type, where one string claim may also hold a JSON array of
     /// strings as text. A claim that is itself structured JSON (an object, or an array nested in the
@@ -127,9 +108,9 @@ public sealed class ManagementCaller
     /// </summary>
     internal static IEnumerable<string> Roles(ClaimsPrincipal principal, string roleClaim)
     {
-        foreach (var claim in principal.FindAll(roleClaim))
+        foreach (var claim in IdClaims.All(principal, roleClaim))
         {
-            if (Identity.IdClaims.IsStructured(claim)) continue;
+            if (IdClaims.IsStructured(claim)) continue;
             var value = claim.Value;
             if (value.Length > 0 && value[0] == '[')
             {
