@@ -13,13 +13,15 @@ public static class LicensingServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the licensing engine. The caller registers the <c>IConnectionMultiplexer</c>
-    /// (Redis or the embedded store) and binds <see cref="LicensingOptions"/>.
+    /// (Redis or the embedded store) and binds <see cref="LicensingOptions"/>. Safe to call more than
+    /// once: every registration is a TryAdd, so each hosted service runs once.
     /// </summary>
     public static IServiceCollection AddLicensingEngine(this IServiceCollection services)
     {
         services.AddOptions<LicensingOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LicensingOptions>, LicensingOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics(); // IMeterFactory for LicensingMetrics and TenantGauges; a host's own registration wins
         services.TryAddSingleton<LocalSessionCache>();
         services.TryAddSingleton<StoreHealth>();
         services.TryAddSingleton<LicenseStore>();
@@ -38,13 +40,13 @@ public static class LicensingServiceCollectionExtensions
         services.TryAddSingleton<LicensingMetrics>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISessionEndedListener, LicensingMetrics>(sp => sp.GetRequiredService<LicensingMetrics>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISessionEndedListener, RevocationBus>(sp => sp.GetRequiredService<RevocationBus>()));
-        services.AddHostedService(sp => sp.GetRequiredService<RevocationBus>());
-        services.AddHostedService(sp => sp.GetRequiredService<ConfiguredPlanSeeder>());
-        services.AddHostedService(sp => sp.GetRequiredService<TouchBatcher>());
-        services.AddHostedService(sp => sp.GetRequiredService<SessionSweeper>());
-        services.AddHostedService(sp => sp.GetRequiredService<SessionUseTracker>());
-        services.AddHostedService(sp => sp.GetRequiredService<TenantGauges>());
-        services.AddHostedService(sp => sp.GetRequiredService<StoreHealthProbe>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RevocationBus>(sp => sp.GetRequiredService<RevocationBus>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ConfiguredPlanSeeder>(sp => sp.GetRequiredService<ConfiguredPlanSeeder>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, TouchBatcher>(sp => sp.GetRequiredService<TouchBatcher>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SessionSweeper>(sp => sp.GetRequiredService<SessionSweeper>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SessionUseTracker>(sp => sp.GetRequiredService<SessionUseTracker>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, TenantGauges>(sp => sp.GetRequiredService<TenantGauges>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StoreHealthProbe>(sp => sp.GetRequiredService<StoreHealthProbe>()));
         return services;
     }
 }
