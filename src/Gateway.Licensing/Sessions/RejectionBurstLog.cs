@@ -50,9 +50,9 @@ public sealed partial class RejectionBurstLog
         public int Count;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Tenant {Tenant}: admission refused ({Outcome}); further refusals are summarised")]
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Information, Message = "Tenant {Tenant}: admission refused ({Outcome}); further refusals are summarised")]
     private partial void LogBurstStarted(string tenant, AdmissionOutcome outcome);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Tenant {Tenant}: {Count} admissions refused ({Outcome}) within about {Window}")]
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Information, Message = "Tenant {Tenant}: {Count} admissions refused ({Outcome}) within about {Window}")]
     private partial void LogBurst(string tenant, AdmissionOutcome outcome, int count, TimeSpan window);
 }

@@ -317,21 +317,21 @@ public sealed partial class RevocationBus : ISessionEndedListener, IHostedServic
         _wake.Dispose();
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not subscribe to revocations yet; retrying")]
+    [LoggerMessage(EventId = 1020, Level = LogLevel.Warning, Message = "Could not subscribe to revocations yet; retrying")]
     private partial void LogSubscribeFailed(Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not announce ended sessions to other replicas")]
+    [LoggerMessage(EventId = 1021, Level = LogLevel.Warning, Message = "Could not announce ended sessions to other replicas")]
     private partial void LogPublishFailed(Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Could not publish a revocation heartbeat")]
+    [LoggerMessage(EventId = 1022, Level = LogLevel.Debug, Message = "Could not publish a revocation heartbeat")]
     private partial void LogBeatFailed(Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Revocations may have been missed ({Reason}); cached sessions are checked with the store until the subscription is proven again")]
+    [LoggerMessage(EventId = 1023, Level = LogLevel.Information, Message = "Revocations may have been missed ({Reason}); cached sessions are checked with the store until the subscription is proven again")]
     private partial void LogDistrusted(string reason);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "The revocation subscription is proven; cached sessions are trusted once the store confirms them")]
+    [LoggerMessage(EventId = 1024, Level = LogLevel.Debug, Message = "The revocation subscription is proven; cached sessions are trusted once the store confirms them")]
     private partial void LogTrusted();
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Revocation announcements have not been proven to arrive for {Duration}; every enforced request is checked with the store meanwhile")]
+    [LoggerMessage(EventId = 1025, Level = LogLevel.Warning, Message = "Revocation announcements have not been proven to arrive for {Duration}; every enforced request is checked with the store meanwhile")]
     private partial void LogStillUnproven(TimeSpan duration);
 }

@@ -184,15 +184,15 @@ public sealed partial class SessionAdmitter
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Admission for tenant {Tenant}: {Outcome} (new session: {Created})")]
+    [LoggerMessage(EventId = 1000, Level = LogLevel.Debug, Message = "Admission for tenant {Tenant}: {Outcome} (new session: {Created})")]
     private partial void LogDecision(string tenant, AdmissionOutcome outcome, bool created);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Store unavailable: forwarding a request of tenant {Tenant} unchecked (StoreUnavailable=FailOpen)")]
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Debug, Message = "Store unavailable: forwarding a request of tenant {Tenant} unchecked (StoreUnavailable=FailOpen)")]
     private partial void LogFailOpen(string tenant);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The licensing store is unavailable; applying the outage policy {Policy}")]
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "The licensing store is unavailable; applying the outage policy {Policy}")]
     private partial void LogStoreUnavailable(StoreUnavailableBehavior policy, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "The licensing store answers again; admission resumes")]
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "The licensing store answers again; admission resumes")]
     private partial void LogStoreAvailable();
 }

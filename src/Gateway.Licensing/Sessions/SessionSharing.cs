@@ -54,9 +54,9 @@ public sealed partial class SessionSharing
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "A session of tenant {Tenant} was used from a second client address or User-Agent")]
+    [LoggerMessage(EventId = 1030, Level = LogLevel.Debug, Message = "A session of tenant {Tenant} was used from a second client address or User-Agent")]
     private partial void LogShared(string tenant);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Could not report a shared session of tenant {Tenant}")]
+    [LoggerMessage(EventId = 1031, Level = LogLevel.Debug, Message = "Could not report a shared session of tenant {Tenant}")]
     private partial void LogReportFailed(string tenant, Exception exception);
 }

@@ -65,9 +65,9 @@ public sealed partial class SessionSweeper : BackgroundService
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Sweep ended {Count} expired sessions of tenant {Tenant}")]
+    [LoggerMessage(EventId = 1040, Level = LogLevel.Debug, Message = "Sweep ended {Count} expired sessions of tenant {Tenant}")]
     private partial void LogSwept(string tenant, int count);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Sweep skipped: the licensing store is unavailable")]
+    [LoggerMessage(EventId = 1041, Level = LogLevel.Debug, Message = "Sweep skipped: the licensing store is unavailable")]
     private partial void LogSweepFailed(Exception exception);
 }

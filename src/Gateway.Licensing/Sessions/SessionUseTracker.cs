@@ -193,9 +193,9 @@ public sealed partial class SessionUseTracker : BackgroundService
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Closed {Count} requests or connections still open on sessions that ended")]
+    [LoggerMessage(EventId = 1050, Level = LogLevel.Debug, Message = "Closed {Count} requests or connections still open on sessions that ended")]
     private partial void LogClosed(int count);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "A service session of tenant {Tenant} reached its lifetime with requests or connections open; closing them")]
+    [LoggerMessage(EventId = 1051, Level = LogLevel.Debug, Message = "A service session of tenant {Tenant} reached its lifetime with requests or connections open; closing them")]
     private partial void LogLifetimeOver(string tenant);
 }

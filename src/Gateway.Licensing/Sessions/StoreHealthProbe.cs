@@ -55,9 +55,9 @@ public sealed partial class StoreHealthProbe : BackgroundService
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The licensing store does not answer; applying the outage policy {Policy}")]
+    [LoggerMessage(EventId = 1060, Level = LogLevel.Warning, Message = "The licensing store does not answer; applying the outage policy {Policy}")]
     private partial void LogUnavailable(StoreUnavailableBehavior policy);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "The licensing store answers again; admission resumes")]
+    [LoggerMessage(EventId = 1061, Level = LogLevel.Information, Message = "The licensing store answers again; admission resumes")]
     private partial void LogRecovered();
 }

@@ -128,9 +128,9 @@ public sealed partial class TouchBatcher : BackgroundService
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Touched {Count} sessions of tenant {Tenant}; {Missing} were gone")]
+    [LoggerMessage(EventId = 1070, Level = LogLevel.Debug, Message = "Touched {Count} sessions of tenant {Tenant}; {Missing} were gone")]
     private partial void LogTouched(string tenant, int count, int missing);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not refresh sessions of tenant {Tenant}")]
+    [LoggerMessage(EventId = 1071, Level = LogLevel.Warning, Message = "Could not refresh sessions of tenant {Tenant}")]
     private partial void LogTouchFailed(string tenant, Exception exception);
 }

@@ -82,18 +82,18 @@ public sealed partial class ConfiguredPlanSeeder : BackgroundService
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Applied the configured plan of tenant {Tenant}: {Model}, {SeatLimit} seats ({Ended} sessions revoked)")]
+    [LoggerMessage(EventId = 1080, Level = LogLevel.Information, Message = "Applied the configured plan of tenant {Tenant}: {Model}, {SeatLimit} seats ({Ended} sessions revoked)")]
     private partial void LogPlanApplied(string tenant, LicenseModel model, int seatLimit, int ended);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Tenant {Tenant} is no longer in Licensing:Tenants; its plan is kept and is now changed through the management API")]
+    [LoggerMessage(EventId = 1081, Level = LogLevel.Information, Message = "Tenant {Tenant} is no longer in Licensing:Tenants; its plan is kept and is now changed through the management API")]
     private partial void LogPlanReleased(string tenant);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Tenant {Tenant} has {Active} active users above its configured limit of {SeatLimit}; sessions stay capped at the limit, deactivate users to match")]
+    [LoggerMessage(EventId = 1082, Level = LogLevel.Warning, Message = "Tenant {Tenant} has {Active} active users above its configured limit of {SeatLimit}; sessions stay capped at the limit, deactivate users to match")]
     private partial void LogActiveAboveLimit(string tenant, int active, int seatLimit);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Tenant {Tenant}: no seat left to activate configured user {User} and those after it")]
+    [LoggerMessage(EventId = 1083, Level = LogLevel.Warning, Message = "Tenant {Tenant}: no seat left to activate configured user {User} and those after it")]
     private partial void LogSeatsFull(string tenant, string user);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not apply configured plans yet; retrying")]
+    [LoggerMessage(EventId = 1084, Level = LogLevel.Warning, Message = "Could not apply configured plans yet; retrying")]
     private partial void LogSeedRetry(Exception exception);
 }

@@ -90,9 +90,9 @@ public sealed partial class TenantGauges : BackgroundService
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "{Count} tenants exceed Licensing:Metrics:MaxTenants={Max}; gauges cover the first {Max} by id")]
+    [LoggerMessage(EventId = 1090, Level = LogLevel.Debug, Message = "{Count} tenants exceed Licensing:Metrics:MaxTenants={Max}; gauges cover the first {Max} by id")]
     private partial void LogTenantsCapped(int count, int max);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Could not sample tenant gauges; keeping the last values")]
+    [LoggerMessage(EventId = 1091, Level = LogLevel.Debug, Message = "Could not sample tenant gauges; keeping the last values")]
     private partial void LogSampleFailed(Exception exception);
 }

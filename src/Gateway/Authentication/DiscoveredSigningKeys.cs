@@ -109,19 +109,19 @@ internal sealed partial class DiscoveredSigningKeys : IConfigurationManager<Open
 
     public void Dispose() => _ownedClient?.Dispose();
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Signing keys of the identity provider, version {Version}: {KeyIds} (no longer published: {RemovedKeyIds})")]
+    [LoggerMessage(EventId = 2050, Level = LogLevel.Information, Message = "Signing keys of the identity provider, version {Version}: {KeyIds} (no longer published: {RemovedKeyIds})")]
     private partial void LogKeysChanged(int version, string keyIds, string removedKeyIds);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Signing keys refreshed, unchanged (version {Version})")]
+    [LoggerMessage(EventId = 2051, Level = LogLevel.Debug, Message = "Signing keys refreshed, unchanged (version {Version})")]
     private partial void LogUnchanged(int version);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "A token named an unknown signing key; refreshing the keys")]
+    [LoggerMessage(EventId = 2052, Level = LogLevel.Debug, Message = "A token named an unknown signing key; refreshing the keys")]
     private partial void LogRefreshRequested();
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not fetch the identity provider's signing keys; keeping {Kept} until a fetch succeeds")]
+    [LoggerMessage(EventId = 2053, Level = LogLevel.Warning, Message = "Could not fetch the identity provider's signing keys; keeping {Kept} until a fetch succeeds")]
     private partial void LogFetchFailed(Exception exception, string kept);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "The identity provider's signing keys can be fetched again")]
+    [LoggerMessage(EventId = 2054, Level = LogLevel.Information, Message = "The identity provider's signing keys can be fetched again")]
     private partial void LogFetchRecovered();
 
     /// <summary>

@@ -61,9 +61,9 @@ internal sealed partial class DemoBackend : IHostedService, IAsyncDisposable
         if (_app is not null) await _app.DisposeAsync();
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Demo: stand-in ERP backend listening on {Url}")]
+    [LoggerMessage(EventId = 2900, Level = LogLevel.Information, Message = "Demo: stand-in ERP backend listening on {Url}")]
     private partial void LogStarted(string url);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Demo: could not start the stand-in ERP backend on {Url}; is the port taken?")]
+    [LoggerMessage(EventId = 2901, Level = LogLevel.Error, Message = "Demo: could not start the stand-in ERP backend on {Url}; is the port taken?")]
     private partial void LogCouldNotStart(string url, Exception exception);
 }

@@ -103,6 +103,6 @@ internal sealed partial class DemoTokens : IHostedService
         Console.Out.WriteLine(text);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Demo: no signing key with Id 'demo' under Authentication:Schemes:Bearer:SigningKeys; no demo tokens printed")]
+    [LoggerMessage(EventId = 2910, Level = LogLevel.Warning, Message = "Demo: no signing key with Id 'demo' under Authentication:Schemes:Bearer:SigningKeys; no demo tokens printed")]
     private partial void LogNoDemoKey();
 }

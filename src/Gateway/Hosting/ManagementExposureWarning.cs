@@ -22,6 +22,6 @@ internal static partial class ManagementExposureWarning
         LogServedPublicly(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ManagementExposureWarning).FullName!), what, options.ManagementPath);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{What} served under {ManagementPath} on every port, to anyone: they name the tenants. Set Licensing:ManagementPort to a port only operators reach (and listen on it), or turn them off with Licensing:Metrics:Expose / Licensing:OpenApi:Expose = false")]
+    [LoggerMessage(EventId = 2070, Level = LogLevel.Warning, Message = "{What} served under {ManagementPath} on every port, to anyone: they name the tenants. Set Licensing:ManagementPort to a port only operators reach (and listen on it), or turn them off with Licensing:Metrics:Expose / Licensing:OpenApi:Expose = false")]
     private static partial void LogServedPublicly(ILogger logger, string what, string managementPath);
 }

@@ -7,26 +7,26 @@ namespace Gateway.Management;
 /// </summary>
 internal sealed partial class AdminChangeLog(ILogger<AdminChangeLog> logger)
 {
-    [LoggerMessage(Level = LogLevel.Information, Message = "Admin change by {Actor} in tenant {Tenant}: plan-changed to {Model}, {SeatLimit} seats ({Ended} sessions ended)")]
+    [LoggerMessage(EventId = 2060, Level = LogLevel.Information, Message = "Admin change by {Actor} in tenant {Tenant}: plan-changed to {Model}, {SeatLimit} seats ({Ended} sessions ended)")]
     public partial void PlanChanged(string actor, string tenant, string model, int seatLimit, int ended);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Admin change by {Actor} in tenant {Tenant}: {Action} user {UserId} ({Ended} sessions ended)")]
+    [LoggerMessage(EventId = 2061, Level = LogLevel.Information, Message = "Admin change by {Actor} in tenant {Tenant}: {Action} user {UserId} ({Ended} sessions ended)")]
     private partial void UserChanged(string actor, string tenant, string action, string userId, int ended);
 
     public void UserActivation(string actor, string tenant, string userId, bool active, int ended) =>
         UserChanged(actor, tenant, active ? "user-activated" : "user-deactivated", userId, ended);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Admin change by {Actor} in tenant {Tenant}: users-changed, active {Activated}, inactive {Deactivated} ({Ended} sessions ended)")]
+    [LoggerMessage(EventId = 2062, Level = LogLevel.Information, Message = "Admin change by {Actor} in tenant {Tenant}: users-changed, active {Activated}, inactive {Deactivated} ({Ended} sessions ended)")]
     private partial void UsersChanged(string actor, string tenant, string activated, string deactivated, int ended);
 
     /// <summary>A bulk change: one line, naming the users (at most the first 20 of each kind, then a count).</summary>
     public void BulkActivation(string actor, string tenant, IReadOnlyList<(string User, bool Active)> changes, int ended) =>
         UsersChanged(actor, tenant, Names(changes.Where(c => c.Active)), Names(changes.Where(c => !c.Active)), ended);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Admin change by {Actor} in tenant {Tenant}: users-swapped, deactivated {Deactivated}, activated {Activated} ({Ended} sessions ended)")]
+    [LoggerMessage(EventId = 2063, Level = LogLevel.Information, Message = "Admin change by {Actor} in tenant {Tenant}: users-swapped, deactivated {Deactivated}, activated {Activated} ({Ended} sessions ended)")]
     public partial void UsersSwapped(string actor, string tenant, string deactivated, string activated, int ended);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Admin change by {Actor} in tenant {Tenant}: session-ended {SessionId}")]
+    [LoggerMessage(EventId = 2064, Level = LogLevel.Information, Message = "Admin change by {Actor} in tenant {Tenant}: session-ended {SessionId}")]
     public partial void SessionEnded(string actor, string tenant, string sessionId);
 
     private static string Names(IEnumerable<(string User, bool Active)> changes)

@@ -113,12 +113,12 @@ internal sealed partial class GatewayAnswersMiddleware(RequestDelegate next, ILo
         return GatewayProblems.InternalError(context);
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected error while serving request {TraceIdentifier}; answered 500 internal-error")]
+    [LoggerMessage(EventId = 2040, Level = LogLevel.Error, Message = "Unexpected error while serving request {TraceIdentifier}; answered 500 internal-error")]
     private partial void LogUnexpected(Exception exception, string traceIdentifier);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected error after the response had started; the connection is aborted")]
+    [LoggerMessage(EventId = 2041, Level = LogLevel.Error, Message = "Unexpected error after the response had started; the connection is aborted")]
     private partial void LogFailedAfterStart(Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "The client went away before the answer was written")]
+    [LoggerMessage(EventId = 2042, Level = LogLevel.Debug, Message = "The client went away before the answer was written")]
     private partial void LogClientGone();
 }

@@ -60,6 +60,6 @@ internal sealed partial class AmbiguousPathMiddleware(RequestDelegate next, Mana
         return false;
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Request path a backend could read differently (encoded backslash, ';' or dot segment); answering 400 invalid-path")]
+    [LoggerMessage(EventId = 2030, Level = LogLevel.Debug, Message = "Request path a backend could read differently (encoded backslash, ';' or dot segment); answering 400 invalid-path")]
     private partial void LogRefused();
 }

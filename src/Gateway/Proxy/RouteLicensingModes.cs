@@ -130,10 +130,10 @@ internal sealed partial class RouteLicensingModes(ILogger<RouteLicensingModes> l
 
     private sealed class ModeBox(LicensingMode mode, string? tenant = null) : RouteLicensing(mode, tenant);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Route {RouteId}: invalid metadata Licensing '{Value}'; enforcing licensing")]
+    [LoggerMessage(EventId = 2020, Level = LogLevel.Error, Message = "Route {RouteId}: invalid metadata Licensing '{Value}'; enforcing licensing")]
     private partial void LogInvalidMode(string routeId, string value);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Route {RouteId}: invalid metadata LicensingTenant; refusing its requests")]
+    [LoggerMessage(EventId = 2021, Level = LogLevel.Error, Message = "Route {RouteId}: invalid metadata LicensingTenant; refusing its requests")]
     private partial void LogInvalidTenant(string routeId);
 }
 

@@ -149,21 +149,21 @@ internal sealed partial class SeatLicensingMiddleware(
         return next(context);
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Route {RouteId} is not licensed; forwarding without authentication")]
+    [LoggerMessage(EventId = 2000, Level = LogLevel.Debug, Message = "Route {RouteId} is not licensed; forwarding without authentication")]
     private partial void LogForwardedUnlicensed(string routeId);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "A proxy route matched a path under the management path; answering 404 instead of forwarding")]
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Debug, Message = "A proxy route matched a path under the management path; answering 404 instead of forwarding")]
     private partial void LogManagementPathNotForwarded();
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "No valid bearer token; challenging")]
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Debug, Message = "No valid bearer token; challenging")]
     private partial void LogChallenged();
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Identity refused: {Problem}")]
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Debug, Message = "Identity refused: {Problem}")]
     private partial void LogIdentityRefused(IdentityProblem problem);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Session of tenant {Tenant} refused: {Outcome}")]
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Debug, Message = "Session of tenant {Tenant} refused: {Outcome}")]
     private partial void LogRefused(string tenant, AdmissionOutcome outcome);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Release route forwarded without ending a session: {Reason}")]
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Debug, Message = "Release route forwarded without ending a session: {Reason}")]
     private partial void LogReleaseWithoutSession(string reason);
 }

@@ -32,12 +32,12 @@ internal sealed partial class SessionRelease(HttpContext context, SessionIdentit
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Release route answered {Status}; session of tenant {Tenant} kept")]
+    [LoggerMessage(EventId = 2010, Level = LogLevel.Debug, Message = "Release route answered {Status}; session of tenant {Tenant} kept")]
     private static partial void LogKept(ILogger logger, string tenant, int status);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Release route: session of tenant {Tenant} ended (it existed: {Ended})")]
+    [LoggerMessage(EventId = 2011, Level = LogLevel.Debug, Message = "Release route: session of tenant {Tenant} ended (it existed: {Ended})")]
     private static partial void LogReleased(ILogger logger, string tenant, bool ended);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Release route: could not end the session of tenant {Tenant}; the store is unavailable, it will idle out")]
+    [LoggerMessage(EventId = 2012, Level = LogLevel.Warning, Message = "Release route: could not end the session of tenant {Tenant}; the store is unavailable, it will idle out")]
     private static partial void LogReleaseFailed(ILogger logger, string tenant, Exception exception);
 }

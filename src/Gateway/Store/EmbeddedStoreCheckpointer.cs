@@ -43,9 +43,9 @@ internal sealed partial class EmbeddedStoreCheckpointer(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Embedded store checkpoint started")]
+    [LoggerMessage(EventId = 2100, Level = LogLevel.Debug, Message = "Embedded store checkpoint started")]
     private static partial void LogCheckpoint(ILogger logger);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Embedded store checkpoint failed; retrying at the next interval")]
+    [LoggerMessage(EventId = 2101, Level = LogLevel.Warning, Message = "Embedded store checkpoint failed; retrying at the next interval")]
     private static partial void LogCheckpointFailed(ILogger logger, Exception exception);
 }

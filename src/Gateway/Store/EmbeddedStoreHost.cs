@@ -33,6 +33,6 @@ internal sealed partial class EmbeddedStoreHost : IDisposable, IAsyncDisposable
 
     public ValueTask DisposeAsync() => _server.DisposeAsync();
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Embedded licensing store listening on 127.0.0.1:{Port}, data in {DataPath} (single replica only)")]
+    [LoggerMessage(EventId = 2090, Level = LogLevel.Information, Message = "Embedded licensing store listening on 127.0.0.1:{Port}, data in {DataPath} (single replica only)")]
     private static partial void LogStarted(ILogger logger, int port, string dataPath);
 }

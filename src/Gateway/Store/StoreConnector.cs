@@ -35,9 +35,9 @@ internal sealed partial class StoreConnector(IConfiguration configuration, IServ
         return connection;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Connecting to the licensing store at {EndPoints}")]
+    [LoggerMessage(EventId = 2080, Level = LogLevel.Information, Message = "Connecting to the licensing store at {EndPoints}")]
     private static partial void LogConnecting(ILogger logger, string endPoints);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The licensing store is not reachable yet; the gateway starts anyway and keeps reconnecting")]
+    [LoggerMessage(EventId = 2081, Level = LogLevel.Warning, Message = "The licensing store is not reachable yet; the gateway starts anyway and keeps reconnecting")]
     private static partial void LogNotConnected(ILogger logger);
 }
