@@ -283,26 +283,26 @@ public static class HostileCorpus
 
     private static void AddClaims(Action<string, Outcome, Func<RawRequest>> add, string name, string value)
     {
-        add($"device claim: {name}", Spec.IsId(value) ? Outcome.Forwarded : Outcome.InvalidIdentity,
+        add($"device claim: {name}", IdOracle.IsId(value) ? Outcome.Forwarded : Outcome.InvalidIdentity,
             () => Api(TestTokens.User(Tenant, User, ("did", value))));
-        add($"user claim: {name}", Spec.IsId(value) ? Outcome.Forwarded : Outcome.InvalidIdentity,
+        add($"user claim: {name}", IdOracle.IsId(value) ? Outcome.Forwarded : Outcome.InvalidIdentity,
             () => Api(TestTokens.User(Tenant, value)));
-        add($"client id claim: {name}", Spec.IsId(value) ? Outcome.Forwarded : Outcome.InvalidIdentity,
+        add($"client id claim: {name}", IdOracle.IsId(value) ? Outcome.Forwarded : Outcome.InvalidIdentity,
             () => Api(TestTokens.Service(Tenant, value)));
         add($"tenant claim: {name}", TenantClaimOutcome(value), () => Api(TestTokens.User(value, User)));
     }
 
     public static Outcome DeviceHeaderOutcome(string value)
     {
-        if (Spec.BreaksHeaderSyntax(value)) return Outcome.Server(400);
-        var seen = Spec.AsHeaderValue(value);
+        if (IdOracle.BreaksHeaderSyntax(value)) return Outcome.Server(400);
+        var seen = IdOracle.AsHeaderValue(value);
         // An empty header is no device: the next source (the fingerprint) applies.
         if (seen.Length == 0) return Outcome.Forwarded;
-        return Spec.IsId(seen) ? Outcome.Forwarded : Outcome.InvalidIdentity;
+        return IdOracle.IsId(seen) ? Outcome.Forwarded : Outcome.InvalidIdentity;
     }
 
     public static Outcome TenantClaimOutcome(string value) =>
-        !Spec.IsTenant(value) ? Outcome.InvalidIdentity
+        !IdOracle.IsTenant(value) ? Outcome.InvalidIdentity
         : value == Tenant ? Outcome.Forwarded
         : Outcome.Problem(403, "tenant-unlicensed");
 
@@ -321,12 +321,12 @@ public static class HostileCorpus
 
     private static Outcome PathOutcome(string method, string target, string value, bool tenant)
     {
-        if (Spec.RequestLineTooLong(method, "/_licensing/v1/" + target)) return Outcome.Server(414);
+        if (IdOracle.RequestLineTooLong(method, "/_licensing/v1/" + target)) return Outcome.Server(414);
         if (value.Contains('\0')) return Outcome.Server(400); // Kestrel refuses %00 in a path
         // No segment: "tenants/" is the operator's tenant list; "users/" names no user route.
         if (value.Length == 0) return tenant ? Outcome.Read : Outcome.NotFound;
-        if (tenant) return !Spec.IsTenant(value) ? Outcome.InvalidRequest : Outcome.Problem(404, "tenant-not-found");
-        return Spec.IsId(value) ? Outcome.Applied(201, Managed) : Outcome.InvalidRequest;
+        if (tenant) return !IdOracle.IsTenant(value) ? Outcome.InvalidRequest : Outcome.Problem(404, "tenant-not-found");
+        return IdOracle.IsId(value) ? Outcome.Applied(201, Managed) : Outcome.InvalidRequest;
     }
 
     // ---- claims of the wrong JSON type --------------------------------------------------------

@@ -170,7 +170,7 @@ public sealed class HostileGenerator(int seed)
     public static Outcome Predict(Generated g)
     {
         // Kestrel first: a NUL, CR or LF in any header value breaks the request.
-        if (g.DeviceHeaders.Concat(g.KindHeaders).Any(Spec.BreaksHeaderSyntax)) return Outcome.Server(400);
+        if (g.DeviceHeaders.Concat(g.KindHeaders).Any(IdOracle.BreaksHeaderSyntax)) return Outcome.Server(400);
         if (g.Route == Route.Off) return Outcome.PassedThrough;
 
         var authenticated = g.Defect == TokenDefect.None && g.Shape is AuthShape.Bearer or AuthShape.LowerCase or AuthShape.UpperCase;
@@ -191,17 +191,17 @@ public sealed class HostileGenerator(int seed)
 
         // Tenant: the claim (no default tenant is configured).
         if (g.Tenant is null) return incomplete;
-        if (!Spec.IsTenant(g.Tenant)) return invalid;
+        if (!IdOracle.IsTenant(g.Tenant)) return invalid;
 
         // User: sub, else client_id (a service identity, whatever kind it declares).
         bool web;
         if (g.Sub is not null)
         {
-            if (!Spec.IsId(g.Sub)) return invalid;
+            if (!IdOracle.IsId(g.Sub)) return invalid;
             if (g.KindHeaders.Length > 1) return invalid;
             if (g.KindHeaders.Length == 1)
             {
-                var kind = Spec.AsHeaderValue(g.KindHeaders[0]);
+                var kind = IdOracle.AsHeaderValue(g.KindHeaders[0]);
                 if (!new[] { "desktop", "web", "mobile" }.Contains(kind, StringComparer.OrdinalIgnoreCase)) return invalid;
                 web = kind.Equals("web", StringComparison.OrdinalIgnoreCase);
             }
@@ -212,7 +212,7 @@ public sealed class HostileGenerator(int seed)
         }
         else if (g.ClientId is not null)
         {
-            if (!Spec.IsId(g.ClientId)) return invalid;
+            if (!IdOracle.IsId(g.ClientId)) return invalid;
             web = false;
         }
         else
@@ -221,10 +221,10 @@ public sealed class HostileGenerator(int seed)
         }
 
         // Device: claim:did, header:X-Device-Id, claim:sid, cookie:seat-device (web only), fingerprint.
-        if (g.Did is not null) return Spec.IsId(g.Did) ? new Resolution(null) : invalid;
+        if (g.Did is not null) return IdOracle.IsId(g.Did) ? new Resolution(null) : invalid;
         if (g.DeviceHeaders.Length > 1) return invalid;
-        if (g.DeviceHeaders.Length == 1 && Spec.AsHeaderValue(g.DeviceHeaders[0]) is { Length: > 0 } device)
-            return Spec.IsId(device) ? new Resolution(null) : invalid;
+        if (g.DeviceHeaders.Length == 1 && IdOracle.AsHeaderValue(g.DeviceHeaders[0]) is { Length: > 0 } device)
+            return IdOracle.IsId(device) ? new Resolution(null) : invalid;
         // A browser without the device cookie: an enforced request mints one; a release has no session.
         if (web && release) return incomplete;
         return new Resolution(null);

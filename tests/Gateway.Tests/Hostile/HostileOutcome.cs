@@ -69,7 +69,7 @@ public sealed record Outcome(Answer Answer, int Status, string? Code = null, str
 }
 
 /// <summary>The documented id rules (docs/configuration.md), written out independently of the product's <c>IdentityRules</c>, as the tests' oracle.</summary>
-public static partial class Spec
+public static partial class IdOracle
 {
     /// <summary>Tenant ids match <c>^[A-Za-z0-9._-]{1,64}$</c> (the whole value: no trailing newline).</summary>
     public static bool IsTenant(string value) => TenantPattern().IsMatch(value);
