@@ -78,6 +78,12 @@ public sealed class Operator(HttpClient http)
     public async Task<IReadOnlyList<string>> ListActiveUsersAsync(GatewayProcess gateway, string tenant)
     {
         var (status, body) = await SendAsync(gateway, HttpMethod.Get, $"tenants/{tenant}/users?active=true&limit=1000");
+        // A store that has just restarted (or a loaded machine) can answer 503 for a moment: retry as a client would.
+        for (var retry = Stopwatch.StartNew(); status == HttpStatusCode.ServiceUnavailable && retry.Elapsed < TimeSpan.FromSeconds(30);)
+        {
+            await Task.Delay(200);
+            (status, body) = await SendAsync(gateway, HttpMethod.Get, $"tenants/{tenant}/users?active=true&limit=1000");
+        }
         Assert.True(status == HttpStatusCode.OK, $"GET users of {tenant}: {(int)status} {body}");
         return JsonDocument.Parse(body).RootElement.GetProperty("users").EnumerateArray().Select(u => u.GetProperty("userId").GetString()!).Order(StringComparer.Ordinal).ToArray();
     }
