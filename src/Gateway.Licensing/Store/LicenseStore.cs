@@ -28,17 +28,20 @@ public sealed class LicenseStore
     private readonly IConnectionMultiplexer _connection;
     private readonly IOptionsMonitor<LicensingOptions> _options;
     private readonly ISessionEndedListener[] _listeners;
+    private readonly IStoreWriteBarrier? _writeBarrier;
     private readonly ConcurrentDictionary<string, byte> _registered = new(StringComparer.Ordinal);
     private int _registeredCount;
 
     public LicenseStore(
         IConnectionMultiplexer connection,
         IOptionsMonitor<LicensingOptions> options,
-        IEnumerable<ISessionEndedListener> listeners)
+        IEnumerable<ISessionEndedListener> listeners,
+        IStoreWriteBarrier? writeBarrier = null)
     {
         _connection = connection;
         _options = options;
         _listeners = listeners.ToArray();
+        _writeBarrier = writeBarrier;
     }
 
     public IConnectionMultiplexer Connection => _connection;
@@ -123,7 +126,7 @@ public sealed class LicenseStore
     /// </summary>
     public async Task<bool> ReleaseConfiguredPlanAsync(string tenant, string actor)
     {
-        var reply = await RunAsync(tenant, LicensingScripts.ReleasePlan, actor, []).ConfigureAwait(false);
+        var reply = await RunDurableAsync(tenant, LicensingScripts.ReleasePlan, actor, []).ConfigureAwait(false);
         Ended(tenant, reply, 1);
         return (long)reply[0] == 1;
     }
@@ -206,7 +209,7 @@ public sealed class LicenseStore
     /// </summary>
     public async Task<bool> EndSessionAsync(string tenant, string sessionId, string reason, string actor, string? owner = null)
     {
-        var reply = await RunAsync(tenant, LicensingScripts.EndSession, actor, [sessionId, reason, owner ?? ""]).ConfigureAwait(false);
+        var reply = await RunDurableAsync(tenant, LicensingScripts.EndSession, actor, [sessionId, reason, owner ?? ""]).ConfigureAwait(false);
         Ended(tenant, reply, 1);
         return (long)reply[0] == 1;
     }
@@ -253,7 +256,7 @@ public sealed class LicenseStore
             args.Add(field);
             args.Add(value);
         }
-        var reply = await RunAsync(tenant, LicensingScripts.SetPlan, actor, [.. args]).ConfigureAwait(false);
+        var reply = await RunDurableAsync(tenant, LicensingScripts.SetPlan, actor, [.. args]).ConfigureAwait(false);
         var status = (string?)reply[0] switch
         {
             "created" => PlanChangeStatus.Created,
@@ -269,7 +272,7 @@ public sealed class LicenseStore
     /// <summary>Activates or deactivates one user.</summary>
     public async Task<ActivationResult> SetUserActiveAsync(string tenant, string user, bool active, string actor)
     {
-        var reply = await RunAsync(tenant, LicensingScripts.SetUser, actor, [user, active ? "1" : "0", _options.CurrentValue.MaxUsersPerTenant]).ConfigureAwait(false);
+        var reply = await RunDurableAsync(tenant, LicensingScripts.SetUser, actor, [user, active ? "1" : "0", _options.CurrentValue.MaxUsersPerTenant]).ConfigureAwait(false);
         var ended = Ended(tenant, reply, 2);
         return new ActivationResult(ParseActivation((string?)reply[0]), (long)reply[1] == 1, ended.Select(e => e.SessionId).ToArray());
     }
@@ -280,7 +283,7 @@ public sealed class LicenseStore
     /// </summary>
     public async Task<SwapResult> SwapUsersAsync(string tenant, string deactivate, string activate, string actor)
     {
-        var reply = await RunAsync(tenant, LicensingScripts.SwapUsers, actor, [deactivate, activate, _options.CurrentValue.MaxUsersPerTenant]).ConfigureAwait(false);
+        var reply = await RunDurableAsync(tenant, LicensingScripts.SwapUsers, actor, [deactivate, activate, _options.CurrentValue.MaxUsersPerTenant]).ConfigureAwait(false);
         var ended = Ended(tenant, reply, 4);
         var status = (string?)reply[0] switch
         {
@@ -303,7 +306,7 @@ public sealed class LicenseStore
             args[1 + 2 * i] = changes[i].User;
             args[2 + 2 * i] = changes[i].Active ? "1" : "0";
         }
-        var reply = await RunAsync(tenant, LicensingScripts.SetUsers, actor, args).ConfigureAwait(false);
+        var reply = await RunDurableAsync(tenant, LicensingScripts.SetUsers, actor, args).ConfigureAwait(false);
         var status = (string?)reply[0] switch
         {
             "ok" => ActivationStatus.Updated,
@@ -398,6 +401,24 @@ public sealed class LicenseStore
         {
             throw new StoreUnavailableException("The licensing store did not answer.", ex);
         }
+    }
+
+    /// <summary>An administrative write: answered only once the store's write barrier says it is kept.</summary>
+    private async Task<RedisResult[]> RunDurableAsync(string tenant, StoreScript script, string actor, RedisValue[] args)
+    {
+        var reply = await RunAsync(tenant, script, actor, args).ConfigureAwait(false);
+        if (_writeBarrier is not null)
+        {
+            try
+            {
+                await _writeBarrier.AfterWriteAsync(tenant).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsUnavailable(ex) || ex is RedisException)
+            {
+                throw new StoreUnavailableException("The licensing store did not confirm the write as kept.", ex);
+            }
+        }
+        return reply;
     }
 
     internal static bool IsUnavailable(Exception ex) =>

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Gateway.Licensing.Store;
 using StackExchange.Redis;
 
 namespace Gateway.Store;
@@ -15,6 +16,7 @@ internal static class StoreServiceCollectionExtensions
         services.TryAddSingleton<EmbeddedStoreHost>();
         services.TryAddSingleton<StoreConnector>();
         services.TryAddSingleton<IConnectionMultiplexer>(sp => sp.GetRequiredService<StoreConnector>().Connect());
+        services.TryAddSingleton<IStoreWriteBarrier, EmbeddedStoreWriteBarrier>();
         services.AddHostedService<EmbeddedStoreCheckpointer>();
         return services;
     }
