@@ -83,6 +83,16 @@ if registered then redis.call('HSET', K_SEEN, USER, NOW) end
 
 local mine = user_sessions(USER)
 local total = redis.call('HLEN', K_SESSIONS)
+-- The decision counts the sessions enforcement would have let in. In shadow mode the sessions noted as
+-- started over a would-be refusal are left out (enforcement would have had none of them), and so are
+-- those noted over a would-be preemption (enforcement would have ended another one for each).
+local mine_count = #mine
+if SHADOW then
+  total = total - redis.call('HLEN', K_SHADOW)
+  for _, sid in ipairs(mine) do
+    if redis.call('HEXISTS', K_SHADOW, sid) == 1 then mine_count = mine_count - 1 end
+  end
+end
 
 local function exhausted()
   local retry = 1000
@@ -94,9 +104,9 @@ end
 -- The per-user limit: one user, or one client inventing a device id per request, cannot take every
 -- seat. Checked before the seats, so such a user is told to end one of their own sessions.
 local function at_user_limit()
-  if #mine == 0 then return false end
+  if mine_count == 0 then return false end
   local per_user = per_user_limit(DEFAULT_PER_USER)
-  return per_user > 0 and #mine >= per_user
+  return per_user > 0 and mine_count >= per_user
 end
 
 -- Ends the least recently used session that accept() takes, to make room. In shadow mode nothing
@@ -128,7 +138,7 @@ local function refusal()
     end
     if at_user_limit() then return 'user_sessions_exhausted' end
     local cap = cap_of(model, limit)
-    if #mine == 0 then
+    if mine_count == 0 then
       -- The per-user guarantee: at cap, some user must hold a borrowed session; the oldest one ends.
       if total >= cap and (REJECT or not preempt(is_borrowed)) then return 'seats_exhausted' end
     elseif total >= cap then
@@ -137,7 +147,7 @@ local function refusal()
   else
     if at_user_limit() then return 'user_sessions_exhausted' end
     local reserved = redis.call('SISMEMBER', K_RESERVED, USER) == 1
-    if reserved and #mine == 0 then
+    if reserved and mine_count == 0 then
       if total >= limit and (REJECT or not preempt(is_not_reserved_own)) then return 'seats_exhausted' end
     else
       -- Seats held back for reserved users who have no session yet.
