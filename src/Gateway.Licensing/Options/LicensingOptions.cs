@@ -82,6 +82,13 @@ public sealed class LicensingOptions
     public int MaxSessionsPerUser { get; set; }
 
     /// <summary>
+    /// Whether seats are enforced (<see cref="EnforcementMode.Enforce"/>) or only observed
+    /// (<see cref="EnforcementMode.Shadow"/>) for tenants whose plan and configuration entry do not say.
+    /// Default: <see cref="EnforcementMode.Enforce"/>.
+    /// </summary>
+    public EnforcementMode Enforcement { get; set; } = EnforcementMode.Enforce;
+
+    /// <summary>
     /// Most users a tenant may have registered (active or not); an activation, bulk change or first
     /// sighting beyond it registers nobody. Default: 100000.
     /// </summary>
@@ -96,6 +103,13 @@ public sealed class LicensingOptions
 
     /// <summary>Plans seeded from configuration, by tenant id; such plans are managed by configuration.</summary>
     public Dictionary<string, TenantPlanOptions> Tenants { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The enforcement of <paramref name="tenant"/> unless its plan sets its own:
+    /// <c>Licensing:Tenants:{t}:Enforcement</c>, else <see cref="Enforcement"/>.
+    /// </summary>
+    public EnforcementMode DefaultEnforcementFor(string tenant) =>
+        Tenants.TryGetValue(tenant, out var configured) && configured.Enforcement is { } mode ? mode : Enforcement;
 
     public IReadOnlyList<string> EffectiveDeviceSources => DeviceSources is { Length: > 0 } configured ? configured : DefaultDeviceSources;
 
@@ -170,8 +184,8 @@ public sealed class EmbeddedStoreOptions
 
 /// <summary>
 /// One entry of <c>Licensing:Tenants</c>: a plan managed by configuration (<see cref="Model"/> and
-/// <see cref="SeatLimit"/>, both required for a plan), and/or the tenant's admins. An entry with
-/// <see cref="Admins"/> only seeds no plan.
+/// <see cref="SeatLimit"/>, both required for a plan), and/or the tenant's admins and enforcement. An
+/// entry with only <see cref="Admins"/> and <see cref="Enforcement"/> seeds no plan.
 /// </summary>
 public sealed class TenantPlanOptions
 {
@@ -185,12 +199,19 @@ public sealed class TenantPlanOptions
     /// </summary>
     public int? MaxSessionsPerUser { get; set; }
 
+    /// <summary>
+    /// Whether this tenant's seats are enforced or only observed, unless its plan sets
+    /// <c>enforcement</c>; when absent <see cref="LicensingOptions.Enforcement"/> applies. It configures
+    /// no plan by itself. Default: absent.
+    /// </summary>
+    public EnforcementMode? Enforcement { get; set; }
+
     /// <summary>Users activated at every start while seats allow; never deactivates anyone.</summary>
     public string[]? ActiveUsers { get; set; }
 
     /// <summary>User ids that administer this tenant when their token names it (as the admin role would). Default: none.</summary>
     public string[]? Admins { get; set; }
 
-    /// <summary>Whether the entry configures a plan (anything besides <see cref="Admins"/>).</summary>
+    /// <summary>Whether the entry configures a plan (anything besides <see cref="Admins"/> and <see cref="Enforcement"/>).</summary>
     public bool HasPlan => Model is not null || SeatLimit is not null || ReservedUsers is not null || ActiveUsers is not null;
 }

@@ -31,6 +31,8 @@ public sealed class LicensingOptionsValidator : IValidateOptions<LicensingOption
             failures.Add($"{p}SweepInterval must be at least 00:00:00.1 (was {options.SweepInterval}).");
         if (!Enum.IsDefined(options.AtCapacity))
             failures.Add($"{p}AtCapacity must be PreemptBorrowed or Reject.");
+        if (!Enum.IsDefined(options.Enforcement))
+            failures.Add($"{p}Enforcement must be Enforce or Shadow (was {options.Enforcement}).");
         if (!Enum.IsDefined(options.StoreUnavailable))
             failures.Add($"{p}StoreUnavailable must be KeepAdmitted, FailClosed or FailOpen.");
         if (options.DefaultTenant is { } tenant && tenant.Length > 0 && !IdentityRules.IsValidTenant(tenant))
@@ -80,6 +82,8 @@ public sealed class LicensingOptionsValidator : IValidateOptions<LicensingOption
             if (!IdentityRules.IsValidTenant(tenantId))
                 failures.Add($"{key}: tenant id must match ^[A-Za-z0-9._-]{{1,64}}$.");
             CheckUserIds(failures, $"{key}:Admins", plan.Admins);
+            if (plan.Enforcement is { } mode && !Enum.IsDefined(mode))
+                failures.Add($"{key}:Enforcement must be Enforce or Shadow (was {mode}).");
             if (!plan.HasPlan) continue;
             if (plan.Model is null || !Enum.IsDefined(plan.Model.Value))
                 failures.Add($"{key}:Model must be RegisteredUsers or ConcurrentSessions.");

@@ -12,6 +12,9 @@ public sealed record TenantPlan(LicenseModel Model, int SeatLimit, IReadOnlyList
     /// <summary>Most live sessions one user may hold (0 = no limit); null = <c>Licensing:MaxSessionsPerUser</c> applies.</summary>
     public int? MaxSessionsPerUser { get; init; }
 
+    /// <summary>Whether seats are enforced or only observed; null = <c>Licensing:Tenants:{t}:Enforcement</c>, else <c>Licensing:Enforcement</c>, applies.</summary>
+    public EnforcementMode? Enforcement { get; init; }
+
     /// <summary>
     /// The optional fields as the store keeps them in the plan hash: name and value, an empty value
     /// when the plan does not set the field. A new optional field is one more entry here.
@@ -19,5 +22,6 @@ public sealed record TenantPlan(LicenseModel Model, int SeatLimit, IReadOnlyList
     internal IEnumerable<(string Field, string Value)> OptionalFields()
     {
         yield return ("maxSessionsPerUser", MaxSessionsPerUser?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "");
+        yield return ("enforcement", Enforcement?.ToName() ?? "");
     }
 }

@@ -2,13 +2,16 @@
 -- ARGV[4] session id, [5] user, [6] client kind, [7] device, [8] service lifetime ms,
 -- [9] '1' = AtCapacity Reject (never preempt), [10] '1' = AutoActivate, [11] origin of this use
 -- (client address and User-Agent, hashed; '' = unknown), [12] most users the tenant may register,
--- [13] the gateway's default per-user session limit (0 = none; the plan's own value wins).
+-- [13] the gateway's default per-user session limit (0 = none; the plan's own value wins),
+-- [14] the gateway's enforcement for the tenant, 'enforce' or 'shadow' (the plan's own value wins).
 -- Reply: { outcome, created (0|1), seatLimit, activeSessions, retryAfterMs, yourSessions,
 --          shared (0|1: this use reported the session as shared), startedMs, lifetimeLeftMs,
---          ended pairs... }; startedMs and lifetimeLeftMs describe the admitted session (0 and -1
+--          shadow, ended pairs... }; startedMs and lifetimeLeftMs describe the admitted session (0 and -1
 --          when refused): when it started (the same id can start again after it ended) and, for a
 --          service session, how long until its deadline (-1: none), so the gateway's cache never
---          outlives it.
+--          outlives it. shadow: for an admitted session that started in shadow mode over what
+--          enforcement would have done, that outcome (seats_exhausted, user_sessions_exhausted,
+--          user_inactive or preempted); else ''.
 local SID, USER, KIND, DEVICE = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local LIFETIME = tonumber(ARGV[8])
 local REJECT = ARGV[9] == '1'
@@ -16,6 +19,7 @@ local AUTO_ACTIVATE = ARGV[10] == '1'
 local ORIGIN = ARGV[11] or ''
 local MAX_USERS = tonumber(ARGV[12])
 local DEFAULT_PER_USER = ARGV[13] or '0'
+local DEFAULT_ENFORCEMENT = ARGV[14] or 'enforce'
 
 purge(64)
 local model, limit = plan()
@@ -30,7 +34,9 @@ local function reply(outcome, created, retry_ms, yours)
     local deadline = redis.call('ZSCORE', K_SVC, SID)
     if deadline then left = math.max(0, tonumber(deadline) - NOW) end
   end
-  return with_ended({ outcome, created, limit, redis.call('HLEN', K_SESSIONS), retry_ms or 0, yours or '', shared, started, left })
+  local shadow = ''
+  if rec then shadow = redis.call('HGET', K_SHADOW, SID) or '' end
+  return with_ended({ outcome, created, limit, redis.call('HLEN', K_SESSIONS), retry_ms or 0, yours or '', shared, started, left, shadow })
 end
 
 -- The sharing signal: a live session used from a second origin is reported once, never refused.
@@ -47,6 +53,14 @@ local function note_origin()
 end
 
 if not model then return reply('tenant_unlicensed', 0) end
+
+-- Shadow mode: nothing is refused or preempted for seats; what enforcement would have done is noted on
+-- the session instead. Sessions noted so are how a tenant enforced again (by configuration, whose
+-- change no script sees) finds that it may be above its limits: the first admission puts it back.
+local SHADOW = is_shadow(DEFAULT_ENFORCEMENT)
+if not SHADOW and redis.call('EXISTS', K_SHADOW) == 1 then
+  enforce_limits(model, limit, DEFAULT_PER_USER, 'revoked')
+end
 
 -- Re-admission of a live session refreshes it and never counts it twice. One that has expired (idle,
 -- or past its lifetime) ends now and the caller gets a new session if a seat is free.
@@ -69,6 +83,16 @@ if registered then redis.call('HSET', K_SEEN, USER, NOW) end
 
 local mine = user_sessions(USER)
 local total = redis.call('HLEN', K_SESSIONS)
+-- The decision counts the sessions enforcement would have let in. In shadow mode the sessions noted as
+-- started over a would-be refusal are left out (enforcement would have had none of them), and so are
+-- those noted over a would-be preemption (enforcement would have ended another one for each).
+local mine_count = #mine
+if SHADOW then
+  total = total - redis.call('HLEN', K_SHADOW)
+  for _, sid in ipairs(mine) do
+    if redis.call('HEXISTS', K_SHADOW, sid) == 1 then mine_count = mine_count - 1 end
+  end
+end
 
 local function exhausted()
   local retry = 1000
@@ -80,54 +104,74 @@ end
 -- The per-user limit: one user, or one client inventing a device id per request, cannot take every
 -- seat. Checked before the seats, so such a user is told to end one of their own sessions.
 local function at_user_limit()
-  if #mine == 0 then return false end
+  if mine_count == 0 then return false end
   local per_user = per_user_limit(DEFAULT_PER_USER)
-  return per_user > 0 and #mine >= per_user
-end
-local function user_exhausted()
-  return reply('user_sessions_exhausted', 0, 0, table.concat(mine, ' '))
+  return per_user > 0 and mine_count >= per_user
 end
 
-local preempted = false
+-- Ends the least recently used session that accept() takes, to make room. In shadow mode nothing
+-- ends: that a session would have is noted.
+local preempted, would_preempt = false, false
 local function preempt(accept)
   local victim = lru_collect(accept, 1)[1]
   if not victim then return false end
-  end_session(victim, 'preempted')
-  preempted = true
+  if SHADOW then
+    would_preempt = true
+  else
+    end_session(victim, 'preempted')
+    preempted = true
+  end
   return true
 end
 
-if model == 'RegisteredUsers' then
-  if redis.call('SISMEMBER', K_ACTIVE, USER) == 0 then
-    -- Only a first sighting auto-activates: a user an admin deactivated stays inactive.
-    if first_seen and registered and AUTO_ACTIVATE and redis.call('SCARD', K_ACTIVE) < limit then
-      activate(USER)
-      audit('user-activated', { user = USER, reason = 'auto-activate' })
-    else
-      return reply('user_inactive', 0)
+-- The decision on a new session: nil to admit it, else the refusal.
+local function refusal()
+  if model == 'RegisteredUsers' then
+    if redis.call('SISMEMBER', K_ACTIVE, USER) == 0 then
+      -- Only a first sighting auto-activates: a user an admin deactivated stays inactive.
+      if first_seen and registered and AUTO_ACTIVATE and redis.call('SCARD', K_ACTIVE) < limit then
+        activate(USER)
+        audit('user-activated', { user = USER, reason = 'auto-activate' })
+      else
+        return 'user_inactive'
+      end
     end
-  end
-  if at_user_limit() then return user_exhausted() end
-  local cap = cap_of(model, limit)
-  if #mine == 0 then
-    -- The per-user guarantee: at cap, some user must hold a borrowed session; the oldest one ends.
-    if total >= cap and (REJECT or not preempt(is_borrowed)) then return exhausted() end
-  elseif total >= cap then
-    return exhausted()
-  end
-else
-  if at_user_limit() then return user_exhausted() end
-  local reserved = redis.call('SISMEMBER', K_RESERVED, USER) == 1
-  if reserved and #mine == 0 then
-    if total >= limit and (REJECT or not preempt(is_not_reserved_own)) then return exhausted() end
+    if at_user_limit() then return 'user_sessions_exhausted' end
+    local cap = cap_of(model, limit)
+    if mine_count == 0 then
+      -- The per-user guarantee: at cap, some user must hold a borrowed session; the oldest one ends.
+      if total >= cap and (REJECT or not preempt(is_borrowed)) then return 'seats_exhausted' end
+    elseif total >= cap then
+      return 'seats_exhausted'
+    end
   else
-    -- Seats held back for reserved users who have no session yet.
-    local waiting = 0
-    for _, r in ipairs(redis.call('SMEMBERS', K_RESERVED)) do
-      if r ~= USER and redis.call('HEXISTS', K_USESS, r) == 0 then waiting = waiting + 1 end
+    if at_user_limit() then return 'user_sessions_exhausted' end
+    local reserved = redis.call('SISMEMBER', K_RESERVED, USER) == 1
+    if reserved and mine_count == 0 then
+      if total >= limit and (REJECT or not preempt(is_not_reserved_own)) then return 'seats_exhausted' end
+    else
+      -- Seats held back for reserved users who have no session yet.
+      local waiting = 0
+      for _, r in ipairs(redis.call('SMEMBERS', K_RESERVED)) do
+        if r ~= USER and redis.call('HEXISTS', K_USESS, r) == 0 then waiting = waiting + 1 end
+      end
+      if total + waiting >= limit then return 'seats_exhausted' end
     end
-    if total + waiting >= limit then return exhausted() end
   end
+  return nil
+end
+
+local refused = refusal()
+local would_be = nil
+if refused then
+  if not SHADOW then
+    if refused == 'seats_exhausted' then return exhausted() end
+    if refused == 'user_sessions_exhausted' then return reply(refused, 0, 0, table.concat(mine, ' ')) end
+    return reply(refused, 0)
+  end
+  would_be = refused
+elseif would_preempt then
+  would_be = 'preempted'
 end
 
 redis.call('HSET', K_SESSIONS, SID, session_record(USER, KIND, DEVICE, NOW, ORIGIN))
@@ -136,6 +180,13 @@ if KIND == 'service' then redis.call('ZADD', K_SVC, NOW + LIFETIME, SID) end
 mine[#mine + 1] = SID
 set_user_sessions(USER, mine)
 log_activity('session-started', { session = SID, user = USER, clientKind = KIND, device = DEVICE })
+if would_be then
+  -- Noted once, when the session starts; its later requests are re-admissions and only read the note.
+  -- The audit reason is the refusal's problem code (seats-exhausted), or preempted.
+  redis.call('HSET', K_SHADOW, SID, would_be)
+  log_activity(would_be == 'preempted' and 'shadow-preemption' or 'shadow-refusal',
+    { session = SID, user = USER, clientKind = KIND, device = DEVICE, reason = (string.gsub(would_be, '_', '-')) })
+end
 record_usage()
 if preempted then return reply('preempted', 1) end
 return reply('admitted', 1)

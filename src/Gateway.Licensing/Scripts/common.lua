@@ -14,6 +14,7 @@ local K_USAGE     = KEYS[10] -- hash: UTC epoch day -> "peakSessions:peakActiveU
 local K_SEEN      = KEYS[11] -- hash: user -> last seen (ms)
 local K_SESSLOG   = KEYS[12] -- list: JSON entries of session activity, newest first, capped
 local K_UNUSED    = KEYS[13] -- zset: registered users never active -> registered or last seen (ms)
+local K_SHADOW    = KEYS[14] -- hash: live session id -> what enforcement would have done at its start
 
 -- ARGV[1..3] are common to every script.
 -- IDLE: how long after its recency (last recorded use) the store keeps a session: the idle timeout
@@ -152,6 +153,7 @@ local function end_session(sid, reason)
   local u, k = parse_session(rec)
   redis.call('HDEL', K_SESSIONS, sid)
   redis.call('ZREM', K_RECENCY, sid)
+  redis.call('HDEL', K_SHADOW, sid)
   if k == 'service' then redis.call('ZREM', K_SVC, sid) end
   local list = user_sessions(u)
   for i = #list, 1, -1 do
@@ -288,6 +290,24 @@ local function end_sessions_of_inactive_users(reason)
       for _, sid in ipairs(user_sessions(u)) do end_session(sid, reason) end
     end
   end
+end
+
+-- Whether the tenant runs in shadow mode: the plan's own enforcement, else the gateway's default for
+-- the tenant (DEFAULT: 'enforce' or 'shadow', from configuration).
+local function is_shadow(default)
+  local mode = redis.call('HGET', K_PLAN, 'enforcement')
+  if not mode then mode = default end
+  return mode == 'shadow'
+end
+
+-- Re-establishes what enforcement guarantees (only active users hold sessions under RegisteredUsers,
+-- sessions <= cap, each user's sessions <= the per-user limit), with the rules of a plan change. Runs
+-- when a tenant is enforced again after shadow mode, which may have left it above all three.
+local function enforce_limits(model, limit, default_per_user, reason)
+  if model == 'RegisteredUsers' then end_sessions_of_inactive_users(reason) end
+  trim_to_cap(cap_of(model, limit), reason)
+  trim_users_to(per_user_limit(default_per_user), reason)
+  redis.call('DEL', K_SHADOW)
 end
 
 local function with_ended(reply)

@@ -14,4 +14,10 @@ public readonly record struct AdmissionDecision(AdmissionOutcome Outcome, string
     /// (<see cref="SessionUseTracker.Opened"/>) so it closes when the session ends and counts as use while open.
     /// </summary>
     public LocalSessionCache.Entry? Entry { get; init; }
+
+    /// <summary>
+    /// For a forwarded request of a session that started in shadow mode over a would-be refusal or
+    /// preemption: what enforcement would have decided. Null otherwise.
+    /// </summary>
+    public AdmissionOutcome? ShadowOf { get; init; }
 }

@@ -38,4 +38,14 @@ public static class AdmissionOutcomeNames
         AdmissionOutcome.UserSessionsExhausted => "user_sessions_exhausted",
         _ => throw new ArgumentOutOfRangeException(nameof(outcome)),
     };
+
+    /// <summary>The <c>licensing.result</c> of a session admitted in shadow mode over <paramref name="wouldBe"/>.</summary>
+    public static string ToShadowMetricValue(this AdmissionOutcome wouldBe) => wouldBe switch
+    {
+        AdmissionOutcome.SeatsExhausted => "shadow_seats_exhausted",
+        AdmissionOutcome.UserSessionsExhausted => "shadow_user_sessions_exhausted",
+        AdmissionOutcome.UserInactive => "shadow_user_inactive",
+        AdmissionOutcome.Preempted => "shadow_preempted",
+        _ => throw new ArgumentOutOfRangeException(nameof(wouldBe)),
+    };
 }

@@ -45,6 +45,14 @@ public sealed class AdmissionResult
     /// <summary>For an admitted service session: how long until its deadline, by the store's clock when it decided; else null.</summary>
     public TimeSpan? LifetimeLeft { get; init; }
 
+    /// <summary>
+    /// For an admitted session that started in shadow mode over what enforcement would have done: that
+    /// outcome (<see cref="AdmissionOutcome.SeatsExhausted"/>, <see cref="AdmissionOutcome.UserSessionsExhausted"/>,
+    /// <see cref="AdmissionOutcome.UserInactive"/> or <see cref="AdmissionOutcome.Preempted"/>), on every
+    /// admission of the session while it lives; else null.
+    /// </summary>
+    public AdmissionOutcome? ShadowOf { get; init; }
+
     public bool IsAdmitted => Outcome is AdmissionOutcome.Admitted or AdmissionOutcome.Preempted;
 }
 

@@ -189,6 +189,20 @@ public sealed class LocalSessionCache
         /// <summary>Local tick at which a service session's lifetime is over (never later than the store's deadline); else <see cref="long.MaxValue"/>.</summary>
         public long Deadline = long.MaxValue;
 
+        /// <summary>0, or 1 + the <see cref="AdmissionOutcome"/> enforcement would have decided when the session started in shadow mode.</summary>
+        private int _shadow;
+
+        /// <summary>What enforcement would have decided when the session started in shadow mode; null when nothing. As of the store's last admission.</summary>
+        public AdmissionOutcome? ShadowOf
+        {
+            get
+            {
+                var value = Volatile.Read(ref _shadow);
+                return value == 0 ? null : (AdmissionOutcome)(value - 1);
+            }
+            set => Volatile.Write(ref _shadow, value is { } outcome ? (int)outcome + 1 : 0);
+        }
+
         internal int EndedFlag;
 
         /// <summary>True once the entry was forgotten: the session ended, or this replica stopped vouching for it.</summary>

@@ -95,7 +95,7 @@ public sealed partial class SessionAdmitter
                 if (sinceConfirmed >= options.EffectiveTouchInterval) _touches.Enqueue(entry);
                 if (origin != 0 && origin != Volatile.Read(ref entry.Origin) && Volatile.Read(ref entry.SecondOriginSeen) == 0)
                     _sharing?.OnOtherOrigin(identity, sessionId, entry, origin);
-                return ValueTask.FromResult(new AdmissionDecision(AdmissionOutcome.Admitted, sessionId, null) { FromLocalCache = true, Entry = entry });
+                return ValueTask.FromResult(new AdmissionDecision(AdmissionOutcome.Admitted, sessionId, null) { FromLocalCache = true, Entry = entry, ShadowOf = entry.ShadowOf });
             }
         }
 
@@ -144,8 +144,11 @@ public sealed partial class SessionAdmitter
         _metrics.AdmissionDuration(_time.GetElapsedTime(now), result.Outcome);
         activity?.SetTag("licensing.result", result.Outcome.ToMetricValue());
         activity?.SetTag("licensing.session.created", result.Created);
-        // A refresh of a live session is not an admission; every refusal is.
-        if (result.Created || !result.IsAdmitted) _metrics.Admission(result.Outcome, identity.ClientKind, identity.Tenant);
+        if (result.ShadowOf is { } wouldBe) activity?.SetTag("licensing.shadow", wouldBe.ToMetricValue());
+        // A refresh of a live session is not an admission; every refusal is. A session admitted in
+        // shadow mode over a would-be refusal counts as that, once, when it starts.
+        if (result.Created || !result.IsAdmitted) _metrics.Admission(result.Outcome, identity.ClientKind, identity.Tenant, result.Created ? result.ShadowOf : null);
+        if (result.Created && result.ShadowOf is { } shadowed) LogShadowed(identity.Tenant, shadowed);
         if (result.Shared) _sharing?.OnReportedByStore(identity.ClientKind);
         LocalSessionCache.Entry? admitted = null;
         if (result.IsAdmitted)
@@ -154,6 +157,7 @@ public sealed partial class SessionAdmitter
             var deadline = result.LifetimeLeft is { } left ? now + (long)(left.TotalSeconds * _time.TimestampFrequency) : long.MaxValue;
             admitted = _cache.Confirmed(identity.Tenant, sessionId, now, result.SessionStartedMs, deadline);
             if (origin != 0 && admitted is not null) Interlocked.CompareExchange(ref admitted.Origin, origin, 0);
+            if (admitted is not null) admitted.ShadowOf = result.ShadowOf;
         }
         else
         {
@@ -161,7 +165,7 @@ public sealed partial class SessionAdmitter
             _rejections.Rejected(identity.Tenant, result.Outcome);
         }
         LogDecision(identity.Tenant, result.Outcome, result.Created);
-        return new AdmissionDecision(result.Outcome, sessionId, result) { Entry = admitted };
+        return new AdmissionDecision(result.Outcome, sessionId, result) { Entry = admitted, ShadowOf = result.ShadowOf };
     }
 
     private AdmissionDecision Unavailable(LicensingOptions options, SessionIdentity identity, string sessionId, LocalSessionCache.Entry? entry, long now)
@@ -177,7 +181,7 @@ public sealed partial class SessionAdmitter
                 && _time.GetElapsedTime(Volatile.Read(ref entry.LastRequestAt), now) < options.IdleTimeout
                 && now < Volatile.Read(ref entry.Deadline):
                 Volatile.Write(ref entry.LastRequestAt, now);
-                return new AdmissionDecision(AdmissionOutcome.Admitted, sessionId, null) { FromLocalCache = true, Entry = entry };
+                return new AdmissionDecision(AdmissionOutcome.Admitted, sessionId, null) { FromLocalCache = true, Entry = entry, ShadowOf = entry.ShadowOf };
             default:
                 _metrics.Admission(AdmissionOutcome.StoreUnavailable, identity.ClientKind, identity.Tenant);
                 return new AdmissionDecision(AdmissionOutcome.StoreUnavailable, sessionId, null);
@@ -192,6 +196,9 @@ public sealed partial class SessionAdmitter
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "The licensing store is unavailable; applying the outage policy {Policy}")]
     private partial void LogStoreUnavailable(StoreUnavailableBehavior policy, Exception exception);
+
+    [LoggerMessage(EventId = 1200, Level = LogLevel.Debug, Message = "Shadow mode: admitted a new session of tenant {Tenant} that enforcement would have answered {WouldBe}")]
+    private partial void LogShadowed(string tenant, AdmissionOutcome wouldBe);
 
     [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "The licensing store answers again; admission resumes")]
     private partial void LogStoreAvailable();

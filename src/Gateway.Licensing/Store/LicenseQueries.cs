@@ -264,7 +264,8 @@ public sealed record UsageDay(DateOnly Date, int PeakSessions, int PeakActiveUse
 /// One audit entry as a script appended it: time (store clock), action, actor and the action's
 /// target. Actions: <c>session-started</c>, <c>session-ended</c> (with <c>reason</c>),
 /// <c>session-shared</c>, <c>user-registered</c>, <c>user-activated</c>, <c>user-deactivated</c>,
-/// <c>plan-changed</c>.
+/// <c>plan-changed</c>, <c>shadow-refusal</c> and <c>shadow-preemption</c> (with <c>reason</c>: what
+/// enforcement would have answered).
 /// </summary>
 public sealed record AuditEntry(
     long AtMs,
@@ -279,7 +280,8 @@ public sealed record AuditEntry(
     int? SeatLimit,
     IReadOnlyList<string>? ReservedUsers,
     bool? FromConfiguration,
-    int? MaxSessionsPerUser = null)
+    int? MaxSessionsPerUser = null,
+    string? Enforcement = null)
 {
     public DateTimeOffset At => DateTimeOffset.FromUnixTimeMilliseconds(AtMs);
 
@@ -314,7 +316,8 @@ public sealed record AuditEntry(
                 root.TryGetProperty("seatLimit", out var l) && l.TryGetDouble(out var limit) ? (int)limit : null,
                 reserved,
                 root.TryGetProperty("fromConfig", out var fc) && fc.ValueKind is JsonValueKind.True or JsonValueKind.False ? fc.GetBoolean() : null,
-                root.TryGetProperty("maxSessionsPerUser", out var m) && m.TryGetDouble(out var perUser) ? (int)perUser : null);
+                root.TryGetProperty("maxSessionsPerUser", out var m) && m.TryGetDouble(out var perUser) ? (int)perUser : null,
+                Str(root, "enforcement"));
             return true;
         }
         catch (JsonException)

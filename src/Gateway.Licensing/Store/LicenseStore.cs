@@ -71,6 +71,7 @@ public sealed class LicenseStore
             OriginValue(origin),
             options.MaxUsersPerTenant,
             options.MaxSessionsPerUser,
+            options.DefaultEnforcementFor(identity.Tenant).ToName(),
         ]).ConfigureAwait(false);
 
         var outcome = (string?)reply[0] switch
@@ -83,7 +84,16 @@ public sealed class LicenseStore
             "user_sessions_exhausted" => AdmissionOutcome.UserSessionsExhausted,
             var other => throw new InvalidOperationException($"Unexpected admission outcome '{other}'."),
         };
-        var ended = Ended(identity.Tenant, reply, 9);
+        var shadowOf = (string?)reply[9] switch
+        {
+            null or "" => (AdmissionOutcome?)null,
+            "seats_exhausted" => AdmissionOutcome.SeatsExhausted,
+            "user_sessions_exhausted" => AdmissionOutcome.UserSessionsExhausted,
+            "user_inactive" => AdmissionOutcome.UserInactive,
+            "preempted" => AdmissionOutcome.Preempted,
+            var other => throw new InvalidOperationException($"Unexpected shadow outcome '{other}'."),
+        };
+        var ended = Ended(identity.Tenant, reply, 10);
         if (outcome != AdmissionOutcome.TenantUnlicensed && !_registered.ContainsKey(identity.Tenant))
         {
             // A tenant with a plan that the registry lacks (its registry write was lost) is put back
@@ -106,6 +116,7 @@ public sealed class LicenseStore
             PreemptedSessionIds = ended.Where(e => e.Reason == EndReason.Preempted).Select(e => e.SessionId).ToArray(),
             Expired = CountExpired(ended),
             Shared = (long)reply[6] == 1,
+            ShadowOf = shadowOf,
         };
     }
 
@@ -250,6 +261,7 @@ public sealed class LicenseStore
             fromConfiguration ? "1" : "0",
             string.Join('\t', plan.ReservedUsers.Distinct(StringComparer.Ordinal)),
             _options.CurrentValue.MaxSessionsPerUser,
+            _options.CurrentValue.DefaultEnforcementFor(tenant).ToName(),
         };
         foreach (var (field, value) in plan.OptionalFields())
         {
@@ -330,7 +342,7 @@ public sealed class LicenseStore
         try
         {
             var batch = db.CreateBatch();
-            var planTask = batch.HashGetAsync(keys[TenantKeys.Plan], ["model", "seatLimit", "managed", "maxSessionsPerUser"]);
+            var planTask = batch.HashGetAsync(keys[TenantKeys.Plan], ["model", "seatLimit", "managed", "maxSessionsPerUser", "enforcement"]);
             var activeTask = batch.SetLengthAsync(keys[TenantKeys.Active]);
             var sessionsTask = batch.HashLengthAsync(keys[TenantKeys.Sessions]);
             var reservedTask = batch.SetMembersAsync(keys[TenantKeys.Reserved]);
@@ -348,6 +360,7 @@ public sealed class LicenseStore
                 plan[2] == "1")
             {
                 MaxSessionsPerUser = plan[3].IsNull ? null : (int)plan[3],
+                Enforcement = EnforcementModeNames.TryParse((string?)plan[4], out var mode) ? mode : null,
             };
         }
         catch (Exception ex) when (IsUnavailable(ex))

@@ -25,6 +25,9 @@ public sealed record TenantSnapshot(
 {
     /// <summary>The plan's own per-user session limit; null when the plan follows the gateway's default.</summary>
     public int? MaxSessionsPerUser { get; init; }
+
+    /// <summary>The plan's own enforcement; null when the tenant follows configuration.</summary>
+    public EnforcementMode? Enforcement { get; init; }
 }
 
 public enum PlanChangeStatus

@@ -17,10 +17,10 @@ public static class TenantKeys
 
     private static readonly string[] Suffixes =
         ["plan", "reserved", "users", "active", "sessions", "recency", "svc", "usess", "audit", "usage", "seen",
-            "sessionlog", "unused"];
+            "sessionlog", "unused", "shadow"];
 
     internal const int Plan = 0, Reserved = 1, Users = 2, Active = 3, Sessions = 4, Recency = 5,
-        Service = 6, UserSessions = 7, Audit = 8, Usage = 9, Seen = 10, SessionLog = 11, Unused = 12;
+        Service = 6, UserSessions = 7, Audit = 8, Usage = 9, Seen = 10, SessionLog = 11, Unused = 12, Shadow = 13;
 
     private const int MaxCachedTenants = 10_000;
     private static readonly ConcurrentDictionary<string, RedisKey[]> Cache = new(StringComparer.Ordinal);

@@ -47,9 +47,16 @@ public sealed class LicensingMetrics : ISessionEndedListener
             "Sessions used from a second client address or User-Agent while live; each session counted once.");
     }
 
-    public void Admission(AdmissionOutcome outcome, ClientKind kind, string tenant) =>
+    /// <param name="outcome">The decision.</param>
+    /// <param name="kind">The session's client kind.</param>
+    /// <param name="tenant">The session's tenant.</param>
+    /// <param name="shadowOf">
+    /// In shadow mode, what enforcement would have decided instead of admitting; counted as
+    /// <c>shadow_</c> and that outcome (<c>shadow_seats_exhausted</c>).
+    /// </param>
+    public void Admission(AdmissionOutcome outcome, ClientKind kind, string tenant, AdmissionOutcome? shadowOf = null) =>
         _admissions.Add(1,
-            new KeyValuePair<string, object?>("licensing.result", outcome.ToMetricValue()),
+            new KeyValuePair<string, object?>("licensing.result", shadowOf is { } wouldBe ? wouldBe.ToShadowMetricValue() : outcome.ToMetricValue()),
             new KeyValuePair<string, object?>("licensing.client.kind", kind.ToName()),
             new KeyValuePair<string, object?>("licensing.tenant", TenantLabel(tenant)));
 

@@ -66,7 +66,7 @@ public static class ManagementApi
         tenants.MapPut("", PutTenantAsync)
             .WithName("PutTenant")
             .WithSummary("Create or change a tenant's plan")
-            .WithDescription("Operator only. Answers 201 when it created the tenant, else 200. Sessions above the new cap end at once (reason revoked): sessions of users who may no longer hold one first, then borrowed ones, then the least recently used, a reserved user's own session only when nothing else is left. A user's sessions above the per-user limit end too (least recently used first). Without maxSessionsPerUser the tenant follows Licensing:MaxSessionsPerUser.")
+            .WithDescription("Operator only. Answers 201 when it created the tenant, else 200. Sessions above the new cap end at once (reason revoked): sessions of users who may no longer hold one first, then borrowed ones, then the least recently used, a reserved user's own session only when nothing else is left. A user's sessions above the per-user limit end too (least recently used first). Without maxSessionsPerUser the tenant follows Licensing:MaxSessionsPerUser. With enforcement shadow (the plan's, else the configured one) nothing ends; switching back to enforce ends sessions by the same rules.")
             .JsonBody<PlanRequest>()
             .ProblemCodes(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest)
             .ProblemCodes(StatusCodes.Status409Conflict, ProblemCodes.SeatLimitBelowActiveUsers, ProblemCodes.PlanManagedByConfig);
@@ -179,8 +179,16 @@ public static class ManagementApi
         if (body.MaxSessionsPerUser is < 0 or > TenantPlan.MaxSeatLimit)
             return Problems.Invalid($"maxSessionsPerUser must be between 0 (no limit) and {TenantPlan.MaxSeatLimit}.");
 
+        EnforcementMode? enforcement = null;
+        if (body.Enforcement is not null)
+        {
+            if (!EnforcementModeNames.TryParse(body.Enforcement, out var mode))
+                return Problems.Invalid("enforcement must be enforce or shadow.");
+            enforcement = mode;
+        }
+
         var caller = Caller(context, options);
-        var plan = new TenantPlan(model, body.SeatLimit, reserved) { MaxSessionsPerUser = body.MaxSessionsPerUser };
+        var plan = new TenantPlan(model, body.SeatLimit, reserved) { MaxSessionsPerUser = body.MaxSessionsPerUser, Enforcement = enforcement };
         var result = await store.SetPlanAsync(tenant, plan, fromConfiguration: false, caller.ActorFor(tenant)).ConfigureAwait(false);
         switch (result.Status)
         {
@@ -594,7 +602,11 @@ public static class ManagementApi
 
     private static TenantResponse ToResponse(TenantSnapshot s, LicensingOptions options) =>
         new(s.Tenant, s.Model, s.SeatLimit, s.ActiveUsers, s.ActiveSessions, s.ReservedUsers, (int)Math.Ceiling(options.IdleTimeout.TotalSeconds),
-            s.MaxSessionsPerUser ?? options.MaxSessionsPerUser);
+            s.MaxSessionsPerUser ?? options.MaxSessionsPerUser, EffectiveEnforcement(s, options));
+
+    /// <summary>The tenant's enforcement: the plan's own, else its configuration entry's, else the gateway's.</summary>
+    internal static string EffectiveEnforcement(TenantSnapshot s, LicensingOptions options) =>
+        (s.Enforcement ?? options.DefaultEnforcementFor(s.Tenant)).ToName();
 
     /// <summary>No answer of the API is cached; a store outage is a 503 problem with Retry-After.</summary>
     private static async ValueTask<object?> ManagementFilter(EndpointFilterInvocationContext context, EndpointFilterDelegate next)

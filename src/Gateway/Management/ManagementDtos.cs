@@ -26,7 +26,8 @@ public sealed record PlanRequest(
     [property: Description("RegisteredUsers or ConcurrentSessions."), AllowedValues(nameof(LicenseModel.RegisteredUsers), nameof(LicenseModel.ConcurrentSessions))] string Model,
     [property: Description("Seats of the plan: 1 to 1000000.")] int SeatLimit,
     [property: Description("ConcurrentSessions: users guaranteed one session each; at most seatLimit of them. Omitted = none.")] IReadOnlyList<string>? ReservedUsers = null,
-    [property: Description("Most live sessions one user may hold, 0 to 1000000 (0 = no limit). Omitted = the gateway's Licensing:MaxSessionsPerUser applies.")] int? MaxSessionsPerUser = null);
+    [property: Description("Most live sessions one user may hold, 0 to 1000000 (0 = no limit). Omitted = the gateway's Licensing:MaxSessionsPerUser applies.")] int? MaxSessionsPerUser = null,
+    [property: Description("enforce: seats are enforced; shadow: nothing is refused or preempted for seats, would-be refusals are counted, audited and marked on the forwarded request. Omitted = Licensing:Tenants:{tenant}:Enforcement, else Licensing:Enforcement applies."), AllowedValues(EnforcementModeNames.Enforce, EnforcementModeNames.Shadow)] string? Enforcement = null);
 
 /// <summary>Body of <c>PUT /v1/tenants/{tenant}/users/{userId}</c>.</summary>
 [JsonNumberHandling(JsonNumberHandling.Strict)]
@@ -57,7 +58,8 @@ public sealed record TenantResponse(
     [property: Description("Number of live sessions.")] int ActiveSessions,
     IReadOnlyList<string> ReservedUsers,
     int IdleTimeoutSeconds,
-    [property: Description("Most live sessions one user may hold (0 = no limit): the plan's own value, else the gateway's Licensing:MaxSessionsPerUser.")] int MaxSessionsPerUser);
+    [property: Description("Most live sessions one user may hold (0 = no limit): the plan's own value, else the gateway's Licensing:MaxSessionsPerUser.")] int MaxSessionsPerUser,
+    [property: Description("enforce or shadow: the plan's own value, else Licensing:Tenants:{tenant}:Enforcement, else Licensing:Enforcement."), AllowedValues(EnforcementModeNames.Enforce, EnforcementModeNames.Shadow)] string Enforcement);
 
 /// <summary>One user of a tenant.</summary>
 [JsonNumberHandling(JsonNumberHandling.Strict)]
@@ -116,21 +118,22 @@ public sealed record SessionListResponse(
 [JsonNumberHandling(JsonNumberHandling.Strict)]
 public sealed record AuditEntryResponse(
     [property: Description("Store-clock time of the change.")] DateTimeOffset At,
-    [property: Description("session-started, session-ended, session-shared, user-registered, user-activated, user-deactivated or plan-changed.")] string Action,
+    [property: Description("session-started, session-ended, session-shared, user-registered, user-activated, user-deactivated, plan-changed, or in shadow mode shadow-refusal and shadow-preemption.")] string Action,
     [property: Description("Who did it: the caller's user id (user@tenant for a caller of another tenant), or gateway, sweep, configuration.")] string? Actor,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? UserId,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SessionId,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description("idle, lifetime, logout, revoked, preempted, deactivated; or auto-activate, bulk, swap; or removed-from-configuration.")] string? Reason,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description("idle, lifetime, logout, revoked, preempted, deactivated; or auto-activate, bulk, swap; or removed-from-configuration; or, on a shadow entry, what enforcement would have answered: seats-exhausted, user-sessions-exhausted, user-inactive, preempted.")] string? Reason,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ClientKind,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? DeviceId,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Model,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? SeatLimit,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? ReservedUsers,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? FromConfiguration,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description("plan-changed: the plan's per-user session limit, when it sets one.")] int? MaxSessionsPerUser)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description("plan-changed: the plan's per-user session limit, when it sets one.")] int? MaxSessionsPerUser,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description("plan-changed: the plan's enforcement (enforce or shadow), when it sets one.")] string? Enforcement)
 {
     public static AuditEntryResponse From(AuditEntry e) =>
-        new(e.At, e.Action, e.Actor, e.UserId, e.SessionId, e.Reason, e.ClientKind, e.DeviceId, e.Model, e.SeatLimit, e.ReservedUsers, e.FromConfiguration, e.MaxSessionsPerUser);
+        new(e.At, e.Action, e.Actor, e.UserId, e.SessionId, e.Reason, e.ClientKind, e.DeviceId, e.Model, e.SeatLimit, e.ReservedUsers, e.FromConfiguration, e.MaxSessionsPerUser, e.Enforcement);
 }
 
 /// <summary>A page of audit entries, newest first.</summary>

@@ -1,5 +1,6 @@
 using Gateway.Problems;
 using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using Gateway.Licensing.Identity;
 using Gateway.Licensing.Options;
@@ -19,7 +20,7 @@ public sealed record TenantSummaryResponse(
     int SeatLimit,
     [property: Description("Number of active users.")] int ActiveUsers,
     [property: Description("Number of live sessions.")] int ActiveSessions,
-    [property: Description("enforce: seats are enforced.")] string Enforcement);
+    [property: Description("enforce or shadow: the plan's own value, else Licensing:Tenants:{tenant}:Enforcement, else Licensing:Enforcement."), AllowedValues(EnforcementModeNames.Enforce, EnforcementModeNames.Shadow)] string Enforcement);
 
 /// <summary>A page of tenants, in ordinal order of their ids.</summary>
 [JsonNumberHandling(JsonNumberHandling.Strict)]
@@ -30,9 +31,6 @@ public sealed record TenantListResponse(
 /// <summary><c>GET {ManagementPath}/v1/tenants</c>: every tenant with a plan, for operators.</summary>
 internal static class ManagementTenantList
 {
-    /// <summary>Seats are enforced for every tenant (the only enforcement there is).</summary>
-    public const string Enforce = "enforce";
-
     public static RouteHandlerBuilder MapTenantList(this RouteGroupBuilder v1) =>
         v1.MapGet("/tenants", ListTenantsAsync)
             .WithTags("Tenants")
@@ -66,7 +64,7 @@ internal static class ManagementTenantList
         var page = ids.Skip(start).Take(size).ToArray();
         var snapshots = await Task.WhenAll(page.Select(store.GetTenantAsync)).ConfigureAwait(false);
         var tenants = snapshots.OfType<TenantSnapshot>()
-            .Select(s => new TenantSummaryResponse(s.Tenant, s.Model, s.SeatLimit, s.ActiveUsers, s.ActiveSessions, Enforce))
+            .Select(s => new TenantSummaryResponse(s.Tenant, s.Model, s.SeatLimit, s.ActiveUsers, s.ActiveSessions, ManagementApi.EffectiveEnforcement(s, options.CurrentValue)))
             .ToArray();
         var more = start + page.Length < ids.Count;
         return TypedResults.Ok(new TenantListResponse(tenants, more && page.Length > 0 ? ManagementApi.EncodeCursor(page[^1]) : null));

@@ -1,3 +1,6 @@
+using Gateway.Licensing.Sessions;
+using Gateway.Problems;
+
 namespace Gateway.Proxy;
 
 /// <summary>The <c>X-Licensing-*</c> headers: the gateway's alone, never taken from a caller.</summary>
@@ -6,6 +9,12 @@ internal static class LicensingHeaders
     public const string Prefix = "X-Licensing-";
     public const string Session = "X-Licensing-Session";
     public const string Tenant = "X-Licensing-Tenant";
+
+    /// <summary>
+    /// On a request of a session admitted in shadow mode over a would-be refusal: the problem <c>code</c>
+    /// enforcement would have answered (<c>seats-exhausted</c>, <c>user-sessions-exhausted</c>, <c>user-inactive</c>).
+    /// </summary>
+    public const string Shadow = "X-Licensing-Shadow";
 
     /// <summary>
     /// Removes every inbound <c>X-Licensing-*</c> header, also when spelled with underscores
@@ -40,5 +49,21 @@ internal static class LicensingHeaders
     {
         headers[Session] = sessionId;
         headers[Tenant] = tenant;
+    }
+
+    /// <summary>
+    /// Marks a request of a session that enforcement would have refused (shadow mode) with the refusal's
+    /// problem code. A would-be preemption is not marked: it would have ended another session, not this one.
+    /// </summary>
+    public static void SetShadow(IHeaderDictionary headers, AdmissionOutcome? wouldBe)
+    {
+        var code = wouldBe switch
+        {
+            AdmissionOutcome.SeatsExhausted => ProblemCodes.SeatsExhausted,
+            AdmissionOutcome.UserSessionsExhausted => ProblemCodes.UserSessionsExhausted,
+            AdmissionOutcome.UserInactive => ProblemCodes.UserInactive,
+            _ => null,
+        };
+        if (code is not null) headers[Shadow] = code;
     }
 }

@@ -36,7 +36,7 @@ public sealed record StoreSnapshot(
         """;
 
     /// <summary>The fixed per-tenant key set and the registry: the only keys the gateway may leave in Redis.</summary>
-    public static readonly Regex AllowedKey = new(@"^(lic:tenants|lic:\{[A-Za-z0-9._-]{1,64}\}:(plan|reserved|users|active|sessions|recency|svc|usess|audit|usage|seen|sessionlog|unused))$", RegexOptions.CultureInvariant);
+    public static readonly Regex AllowedKey = new(@"^(lic:tenants|lic:\{[A-Za-z0-9._-]{1,64}\}:(plan|reserved|users|active|sessions|recency|svc|usess|audit|usage|seen|sessionlog|unused|shadow))$", RegexOptions.CultureInvariant);
 
     public static async Task<StoreSnapshot> ReadAsync(IConnectionMultiplexer redis, string tenant)
     {

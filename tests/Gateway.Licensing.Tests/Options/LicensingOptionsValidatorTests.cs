@@ -21,6 +21,7 @@ public sealed class LicensingOptionsValidatorTests
         Assert.Equal(TimeSpan.FromMinutes(1), o.EffectiveTouchInterval);
         Assert.Equal(LicensingOptions.DefaultDeviceSources, o.EffectiveDeviceSources);
         Assert.Equal(0, o.MaxSessionsPerUser);
+        Assert.Equal(EnforcementMode.Enforce, o.Enforcement);
         Assert.Equal(100_000, o.MaxUsersPerTenant);
         Assert.Equal(TimeSpan.FromDays(30), o.UserRetention);
     }
@@ -39,6 +40,8 @@ public sealed class LicensingOptionsValidatorTests
     [InlineData("Licensing:MaxUsersPerTenant")]
     [InlineData("Licensing:UserRetention")]
     [InlineData("Licensing:Tenants:acme:MaxSessionsPerUser")]
+    [InlineData("Licensing:Enforcement")]
+    [InlineData("Licensing:Tenants:acme:Enforcement")]
     public void Each_bad_value_is_named_by_its_key(string key)
     {
         var message = Fails(o =>
@@ -58,6 +61,8 @@ public sealed class LicensingOptionsValidatorTests
                 case "Licensing:MaxUsersPerTenant": o.MaxUsersPerTenant = 0; break;
                 case "Licensing:UserRetention": o.UserRetention = TimeSpan.Zero; break;
                 case "Licensing:Tenants:acme:MaxSessionsPerUser": o.Tenants["acme"] = new() { Model = LicenseModel.ConcurrentSessions, SeatLimit = 5, MaxSessionsPerUser = -3 }; break;
+                case "Licensing:Enforcement": o.Enforcement = (EnforcementMode)7; break;
+                case "Licensing:Tenants:acme:Enforcement": o.Tenants["acme"] = new() { Enforcement = (EnforcementMode)2 }; break;
             }
         });
         Assert.NotNull(message);

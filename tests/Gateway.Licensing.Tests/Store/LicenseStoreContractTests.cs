@@ -13,7 +13,7 @@ namespace Gateway.Licensing.Tests.Store;
 /// store (redis-server, the embedded store, Redis Cluster); every rule must hold on all of them.
 /// Every test uses its own tenant, so tests share one server without interfering.
 /// </summary>
-public abstract class LicenseStoreContractTests
+public abstract partial class LicenseStoreContractTests
 {
     protected abstract IConnectionMultiplexer Connection { get; }
 

@@ -80,6 +80,8 @@ public sealed class OpenApiAndHostingTests(ManagementFixture fixture)
         var plan = schemas.GetProperty("PlanRequest").GetProperty("properties");
         Assert.Equal(["RegisteredUsers", "ConcurrentSessions"], plan.GetProperty("model").GetProperty("enum").EnumerateArray().Select(e => e.GetString()!).ToArray());
         Assert.Equal("integer", plan.GetProperty("seatLimit").GetProperty("type").GetString());
+        Assert.Equal(["enforce", "shadow"], plan.GetProperty("enforcement").GetProperty("enum").EnumerateArray().Select(e => e.GetString()!).ToArray());
+        Assert.Equal(["enforce", "shadow"], schemas.GetProperty("TenantResponse").GetProperty("properties").GetProperty("enforcement").GetProperty("enum").EnumerateArray().Select(e => e.GetString()!).ToArray());
         var limit = paths.GetProperty("/_licensing/v1/tenants/{tenant}/users").GetProperty("get").GetProperty("parameters").EnumerateArray()
             .Single(p => p.GetProperty("name").GetString() == "limit").GetProperty("schema");
         Assert.Equal("integer", limit.GetProperty("type").GetString());

@@ -36,7 +36,7 @@ public sealed class SeatAdministrationTests(ManagementFixture fixture)
         await fixture.AdmitAsync(tenant, "alice");
         var json = await Host.JsonAsync(HttpMethod.Get, $"tenants/{tenant}", AdminOf(tenant));
         Assert.Equal(
-            ["tenant", "model", "seatLimit", "activeUsers", "activeSessions", "reservedUsers", "idleTimeoutSeconds", "maxSessionsPerUser"],
+            ["tenant", "model", "seatLimit", "activeUsers", "activeSessions", "reservedUsers", "idleTimeoutSeconds", "maxSessionsPerUser", "enforcement"],
             json.EnumerateObject().Select(p => p.Name).ToArray());
         Assert.Equal(tenant, json.GetProperty("tenant").GetString());
         Assert.Equal("RegisteredUsers", json.GetProperty("model").GetString());
@@ -45,6 +45,7 @@ public sealed class SeatAdministrationTests(ManagementFixture fixture)
         Assert.Equal(1, json.GetProperty("activeSessions").GetInt32());
         Assert.Equal(JsonValueKind.Array, json.GetProperty("reservedUsers").ValueKind);
         Assert.Equal(1200, json.GetProperty("idleTimeoutSeconds").GetInt32());
+        Assert.Equal("enforce", json.GetProperty("enforcement").GetString());
     }
 
     [Fact]

@@ -1,0 +1,47 @@
+namespace Gateway.Licensing.Rules;
+
+/// <summary>
+/// Whether a tenant's seats are enforced, or only observed while the gateway is rolled out in front of
+/// a live ERP (docs/rollout.md). Written in the API and the store in lower case: <c>enforce</c>, <c>shadow</c>.
+/// </summary>
+public enum EnforcementMode
+{
+    /// <summary>Seat refusals and preemptions happen (default).</summary>
+    Enforce,
+
+    /// <summary>
+    /// Nothing is refused or preempted for seats: what enforcement would have refused is admitted,
+    /// counted, audited once per session and marked on the forwarded request.
+    /// </summary>
+    Shadow,
+}
+
+public static class EnforcementModeNames
+{
+    public const string Enforce = "enforce";
+    public const string Shadow = "shadow";
+
+    public static string ToName(this EnforcementMode mode) => mode switch
+    {
+        EnforcementMode.Enforce => Enforce,
+        EnforcementMode.Shadow => Shadow,
+        _ => throw new ArgumentOutOfRangeException(nameof(mode)),
+    };
+
+    /// <summary>Reads <c>enforce</c> or <c>shadow</c>, exactly as written.</summary>
+    public static bool TryParse(string? value, out EnforcementMode mode)
+    {
+        switch (value)
+        {
+            case Enforce:
+                mode = EnforcementMode.Enforce;
+                return true;
+            case Shadow:
+                mode = EnforcementMode.Shadow;
+                return true;
+            default:
+                mode = default;
+                return false;
+        }
+    }
+}
