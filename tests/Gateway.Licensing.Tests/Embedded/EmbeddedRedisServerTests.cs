@@ -25,9 +25,50 @@ public sealed class EmbeddedRedisServerTests(ITestOutputHelper output)
         await using var server = EmbeddedRedisServer.Start(dir.Path);
 
         Assert.InRange(server.Port, 1, 65535);
-        Assert.Equal($"127.0.0.1:{server.Port}", server.ConnectionString);
+        Assert.StartsWith($"127.0.0.1:{server.Port},password=", server.ConnectionString);
         await using var mux = await ConnectAsync(server);
         Assert.True(await mux.GetDatabase().PingAsync() < TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task A_local_process_without_the_per_start_password_is_refused()
+    {
+        // Any local process could reach the loopback port and change plans behind the API, unaudited.
+        using var dir = new TempDir();
+        await using var server = EmbeddedRedisServer.Start(dir.Path);
+
+        Assert.StartsWith("-NOAUTH", await SendRawAsync(server.Port, "PING\r\n"));
+        Assert.StartsWith("-NOAUTH", await SendRawAsync(server.Port, "SET lic:{t}:plan x\r\n"));
+        Assert.StartsWith("-", await SendRawAsync(server.Port, "AUTH wrong-password\r\n"));
+        await using var mux = await ConnectAsync(server); // the connection string carries the password
+        Assert.True(await mux.GetDatabase().PingAsync() < TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task Each_start_uses_a_new_password()
+    {
+        using var dir = new TempDir();
+        string first;
+        await using (var server = EmbeddedRedisServer.Start(dir.Path)) first = server.ConnectionString;
+        await using var again = EmbeddedRedisServer.Start(dir.Path);
+        Assert.Contains("password=", again.ConnectionString);
+        Assert.NotEqual(first, again.ConnectionString.Replace($":{again.Port},", ":0,"));
+        Assert.NotEqual(Password(first), Password(again.ConnectionString));
+
+        static string Password(string connectionString) =>
+            connectionString.Split(',').Single(p => p.StartsWith("password=", StringComparison.Ordinal));
+    }
+
+    private static async Task<string> SendRawAsync(int port, string command)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, port);
+        var stream = client.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(command));
+        var buffer = new byte[512];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var read = await stream.ReadAsync(buffer, timeout.Token);
+        return System.Text.Encoding.ASCII.GetString(buffer, 0, read);
     }
 
     [Fact]
