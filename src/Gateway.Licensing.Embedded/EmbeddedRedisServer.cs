@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using Garnet;
 using Garnet.server;
+using Garnet.server.Auth.Settings;
+using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Tsavorite.core;
@@ -23,6 +25,9 @@ namespace Gateway.Licensing.Embedded;
 /// sessions survive a crash or restart of the process.</item>
 /// <item>The device is <see cref="DeviceType.RandomAccess"/>: the default native device needs
 /// libaio, and without it the first AOF write kills the process.</item>
+/// <item>Clients must authenticate with a password made at each start and known only to this
+/// process: the port is on loopback, but any local process could otherwise change plans behind
+/// the management API, with no audit entry.</item>
 /// <item>Memory sizes are shrunk: Garnet's defaults reserve gigabytes for a store that holds a
 /// few thousand sessions here.</item>
 /// </list>
@@ -39,10 +44,13 @@ public sealed class EmbeddedRedisServer : IAsyncDisposable, IDisposable
     private readonly ILogger _logger;
     private int _disposed;
 
-    private EmbeddedRedisServer(GarnetServer server, int port, string dataPath, ILogger logger)
+    private readonly string _password;
+
+    private EmbeddedRedisServer(GarnetServer server, int port, string dataPath, string password, ILogger logger)
     {
         _server = server;
         _logger = logger;
+        _password = password;
         Port = port;
         DataPath = dataPath;
     }
@@ -53,8 +61,11 @@ public sealed class EmbeddedRedisServer : IAsyncDisposable, IDisposable
     /// <summary>The directory holding the append-only file and checkpoints.</summary>
     public string DataPath { get; }
 
-    /// <summary>A StackExchange.Redis configuration string for this server, e.g. <c>127.0.0.1:6390</c>.</summary>
-    public string ConnectionString => $"127.0.0.1:{Port}";
+    /// <summary>
+    /// A StackExchange.Redis configuration string for this server, e.g.
+    /// <c>127.0.0.1:6390,password=…</c>. It holds this start's password: never log it.
+    /// </summary>
+    public string ConnectionString => $"127.0.0.1:{Port},password={_password}";
 
     /// <summary>
     /// Starts Garnet on 127.0.0.1, recovering whatever an earlier instance left in
@@ -76,16 +87,17 @@ public sealed class EmbeddedRedisServer : IAsyncDisposable, IDisposable
         // A fixed port is the operator's choice: fail loudly if it is taken. A picked port can
         // be taken between probing and binding, so then pick another.
         var attempts = port == 0 ? PortAttempts : 1;
+        var password = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
         for (var attempt = 1; ; attempt++)
         {
             var candidate = port == 0 ? PickFreeLoopbackPort() : port;
             GarnetServer? server = null;
             try
             {
-                server = new GarnetServer(CreateOptions(fullPath, candidate, logger), new SingleLoggerFactory(logger));
+                server = new GarnetServer(CreateOptions(fullPath, candidate, password, logger), new SingleLoggerFactory(logger));
                 server.Start();
                 logger.LogInformation("Embedded Garnet listening on 127.0.0.1:{Port}, data in {DataPath}", candidate, fullPath);
-                return new EmbeddedRedisServer(server, candidate, fullPath, logger);
+                return new EmbeddedRedisServer(server, candidate, fullPath, password, logger);
             }
             catch (Exception ex) when (attempt < attempts && IsAddressInUse(ex))
             {
@@ -100,9 +112,10 @@ public sealed class EmbeddedRedisServer : IAsyncDisposable, IDisposable
         }
     }
 
-    private static GarnetServerOptions CreateOptions(string dataPath, int port, ILogger logger) => new(logger)
+    private static GarnetServerOptions CreateOptions(string dataPath, int port, string password, ILogger logger) => new(logger)
     {
         EndPoints = [new IPEndPoint(IPAddress.Loopback, port)],
+        AuthSettings = new PasswordAuthenticationSettings(password),
         QuietMode = true, // no banner on the host's console
 
         // EnableLua alone throws a NullReferenceException at startup: LuaOptions is required.

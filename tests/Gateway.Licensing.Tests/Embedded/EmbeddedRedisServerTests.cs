@@ -37,9 +37,9 @@ public sealed class EmbeddedRedisServerTests(ITestOutputHelper output)
         using var dir = new TempDir();
         await using var server = EmbeddedRedisServer.Start(dir.Path);
 
-        Assert.StartsWith("-NOAUTH", await SendRawAsync(server.Port, "PING\r\n"));
-        Assert.StartsWith("-NOAUTH", await SendRawAsync(server.Port, "SET lic:{t}:plan x\r\n"));
-        Assert.StartsWith("-", await SendRawAsync(server.Port, "AUTH wrong-password\r\n"));
+        Assert.StartsWith("-NOAUTH", await SendRawAsync(server.Port, "PING"));
+        Assert.StartsWith("-NOAUTH", await SendRawAsync(server.Port, "SET", "lic:{t}:plan", "x"));
+        Assert.StartsWith("-", await SendRawAsync(server.Port, "AUTH", "wrong-password"));
         await using var mux = await ConnectAsync(server); // the connection string carries the password
         Assert.True(await mux.GetDatabase().PingAsync() < TimeSpan.FromSeconds(5));
     }
@@ -59,12 +59,15 @@ public sealed class EmbeddedRedisServerTests(ITestOutputHelper output)
             connectionString.Split(',').Single(p => p.StartsWith("password=", StringComparison.Ordinal));
     }
 
-    private static async Task<string> SendRawAsync(int port, string command)
+    /// <summary>One command as a plain local process would send it, without any client library.</summary>
+    private static async Task<string> SendRawAsync(int port, params string[] command)
     {
+        var resp = new System.Text.StringBuilder($"*{command.Length}\r\n");
+        foreach (var part in command) resp.Append($"${part.Length}\r\n{part}\r\n");
         using var client = new TcpClient();
         await client.ConnectAsync(IPAddress.Loopback, port);
         var stream = client.GetStream();
-        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(command));
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(resp.ToString()));
         var buffer = new byte[512];
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         var read = await stream.ReadAsync(buffer, timeout.Token);
