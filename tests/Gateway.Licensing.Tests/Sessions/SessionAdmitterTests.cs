@@ -172,7 +172,9 @@ public sealed class SessionAdmitterTests(RedisServerFixture redis) : IAsyncLifet
         // Its reply is held back behind a large reply on the same connection: the store runs the refresh
         // at once, but the replica reads the answer only after the revocation announced meanwhile.
         var big = "big-" + _tenant;
-        await redis.Connection.GetDatabase().StringSetAsync(big, new byte[32 * 1024 * 1024]);
+        // In 4 MB pieces: one 32 MB write can outlast the fixture's 2 s timeout on a loaded machine.
+        var piece = new byte[4 * 1024 * 1024];
+        for (var i = 0; i < 8; i++) await redis.Connection.GetDatabase().StringAppendAsync(big, piece);
         replica.Time.Advance(TimeSpan.FromMinutes(20));
         var slow = replica.Connection.GetDatabase().StringGetAsync(big);
         var refresh = replica.Admitter.AdmitAsync(Alice).AsTask();
