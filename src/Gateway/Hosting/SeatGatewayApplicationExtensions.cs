@@ -4,6 +4,7 @@ using Gateway.Management;
 using Gateway.Problems;
 using Gateway.Proxy;
 using Gateway.RoutePolicies;
+using Gateway.SeatConsole;
 using Gateway.Telemetry;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
@@ -31,12 +32,15 @@ public static class SeatGatewayApplicationExtensions
         // OutputCachePolicy, in the order YARP and ASP.NET Core require; each middleware runs only for
         // the routes that use its feature.
         app.UseRouteCors();
+        // Reading the console's options validates them too.
+        var console = app.Services.GetRequiredService<IOptions<SeatConsoleOptions>>().Value;
+        if (console.Enabled) app.UseSeatConsole(options);
         app.UseGatewayAuthorization(app.Services.GetRequiredService<ManagementPath>());
         app.UseRouteLimitsAndCaching();
         // Innermost, so it sees the route's request timeout while it is in force.
         app.UseMiddleware<GatewayAnswersMiddleware>();
 
-        app.MapSeatGatewayManagement(options);
+        app.MapSeatGatewayManagement(options, console);
 
         app.MapReverseProxy(proxy =>
         {
@@ -78,7 +82,7 @@ public static class SeatGatewayApplicationExtensions
             || endpoint.Metadata.GetMetadata<IAuthorizationRequirementData>() is not null);
 
     /// <summary>Everything the gateway answers itself, under <c>Licensing:ManagementPath</c>.</summary>
-    private static void MapSeatGatewayManagement(this WebApplication app, LicensingOptions options)
+    private static void MapSeatGatewayManagement(this WebApplication app, LicensingOptions options, SeatConsoleOptions console)
     {
         var managementPath = options.ManagementPath;
         app.MapGatewayHealthChecks(managementPath);
@@ -88,6 +92,8 @@ public static class SeatGatewayApplicationExtensions
         // Licensing:OpenApi:Expose is false), before the fallback.
         app.MapLicensingManagementApi(managementPath);
         if (options.OpenApi.Expose) app.MapLicensingOpenApi(managementPath);
+        // The seat console's sign-in, /me and its copy of the API (Licensing:Console:Enabled).
+        if (console.Enabled) app.MapSeatConsole(options);
 
         app.MapManagementFallback(managementPath);
     }

@@ -31,12 +31,12 @@ public sealed record TenantListResponse(
 /// <summary><c>GET {ManagementPath}/v1/tenants</c>: every tenant with a plan, for operators.</summary>
 internal static class ManagementTenantList
 {
-    public static RouteHandlerBuilder MapTenantList(this RouteGroupBuilder v1) =>
+    public static RouteHandlerBuilder MapTenantList(this RouteGroupBuilder v1, string endpointNamePrefix = "") =>
         v1.MapGet("/tenants", ListTenantsAsync)
             .WithTags("Tenants")
             .RequireManagementPort()
             .WithCsv()
-            .WithName("ListTenants")
+            .WithName(endpointNamePrefix + "ListTenants")
             .WithSummary("List every tenant with its plan and live counts, page by page")
             .WithDescription("Operator only. Tenants in ordinal order of their ids; follow nextCursor until it is null.")
             .ProblemCodes(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest)
