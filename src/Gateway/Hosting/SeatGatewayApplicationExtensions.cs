@@ -4,6 +4,7 @@ using Gateway.Management;
 using Gateway.Problems;
 using Gateway.Proxy;
 using Gateway.RoutePolicies;
+using Gateway.SeatConsole;
 using Gateway.Telemetry;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
@@ -88,6 +89,8 @@ public static class SeatGatewayApplicationExtensions
         // Licensing:OpenApi:Expose is false), before the fallback.
         app.MapLicensingManagementApi(managementPath);
         if (options.OpenApi.Expose) app.MapLicensingOpenApi(managementPath);
+        // The seat console's page (Licensing:Console:Enabled); its sign-in and API are mapped with the console.
+        if (app.Configuration.GetValue<bool>("Licensing:Console:Enabled")) app.MapConsolePage(managementPath);
 
         app.MapManagementFallback(managementPath);
     }
