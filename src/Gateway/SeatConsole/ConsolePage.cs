@@ -38,13 +38,14 @@ internal static class ConsolePage
     {
         var root = managementPath.TrimEnd('/') + "/console";
         string[] methods = [HttpMethods.Get, HttpMethods.Head];
-        endpoints.MapMethods(root, methods, static context =>
+        // Routing ignores a trailing slash, so one endpoint answers both: the page, or a redirect to it.
+        var index = Assets["index.html"];
+        endpoints.MapMethods(root, methods, context =>
             {
+                if (context.Request.Path.Value!.EndsWith('/')) return ServeAsync(context, index);
                 context.Response.Redirect(context.Request.PathBase.Add(context.Request.Path) + "/" + context.Request.QueryString, permanent: false);
                 return Task.CompletedTask;
             })
-            .RequireManagementPort().AllowAnonymous().ExcludeFromDescription();
-        endpoints.MapMethods(root + "/", methods, context => ServeAsync(context, Assets["index.html"]))
             .RequireManagementPort().AllowAnonymous().ExcludeFromDescription();
         foreach (var (name, asset) in Assets)
         {
