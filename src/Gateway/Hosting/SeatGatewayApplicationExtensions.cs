@@ -32,12 +32,15 @@ public static class SeatGatewayApplicationExtensions
         // OutputCachePolicy, in the order YARP and ASP.NET Core require; each middleware runs only for
         // the routes that use its feature.
         app.UseRouteCors();
+        // Reading the console's options validates them too.
+        var console = app.Services.GetRequiredService<IOptions<SeatConsoleOptions>>().Value;
+        if (console.Enabled) app.UseSeatConsole(options);
         app.UseGatewayAuthorization(app.Services.GetRequiredService<ManagementPath>());
         app.UseRouteLimitsAndCaching();
         // Innermost, so it sees the route's request timeout while it is in force.
         app.UseMiddleware<GatewayAnswersMiddleware>();
 
-        app.MapSeatGatewayManagement(options);
+        app.MapSeatGatewayManagement(options, console);
 
         app.MapReverseProxy(proxy =>
         {
@@ -79,7 +82,7 @@ public static class SeatGatewayApplicationExtensions
             || endpoint.Metadata.GetMetadata<IAuthorizationRequirementData>() is not null);
 
     /// <summary>Everything the gateway answers itself, under <c>Licensing:ManagementPath</c>.</summary>
-    private static void MapSeatGatewayManagement(this WebApplication app, LicensingOptions options)
+    private static void MapSeatGatewayManagement(this WebApplication app, LicensingOptions options, SeatConsoleOptions console)
     {
         var managementPath = options.ManagementPath;
         app.MapGatewayHealthChecks(managementPath);
@@ -89,8 +92,12 @@ public static class SeatGatewayApplicationExtensions
         // Licensing:OpenApi:Expose is false), before the fallback.
         app.MapLicensingManagementApi(managementPath);
         if (options.OpenApi.Expose) app.MapLicensingOpenApi(managementPath);
-        // The seat console's page (Licensing:Console:Enabled); its sign-in and API are mapped with the console.
-        if (app.Configuration.GetValue<bool>("Licensing:Console:Enabled")) app.MapConsolePage(managementPath);
+        // The seat console: its sign-in, /me and its copy of the API, and its page (Licensing:Console:Enabled).
+        if (console.Enabled)
+        {
+            app.MapSeatConsole(options);
+            app.MapConsolePage(managementPath);
+        }
 
         app.MapManagementFallback(managementPath);
     }

@@ -6,6 +6,7 @@ using Gateway.Licensing.Options;
 using Gateway.Management;
 using Gateway.Proxy;
 using Gateway.RoutePolicies;
+using Gateway.SeatConsole;
 using Gateway.Store;
 using Gateway.Telemetry;
 using Microsoft.Extensions.Options;
@@ -35,6 +36,7 @@ public static class SeatGatewayServiceExtensions
         services.AddGatewayTelemetry(builder.Configuration);
 
         services.AddLicensingManagementApi();
+        services.AddSeatConsole();
         // DELETE /v1/me/sessions/current ends the session the proxy would use for this request.
         services.TryAddSingleton<ICurrentSessionResolver, ProxyCurrentSessionResolver>();
         return builder;

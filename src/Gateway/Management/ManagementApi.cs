@@ -46,8 +46,20 @@ public static class ManagementApi
 
         var v1 = endpoints.MapGroup(managementPath.TrimEnd('/') + "/v1")
             .RequireAuthorization()
-            .WithGroupName(ManagementServiceCollectionExtensions.DocumentName)
-            .AddEndpointFilter(ManagementFilter)
+            .WithGroupName(ManagementServiceCollectionExtensions.DocumentName);
+        MapManagementRoutes(v1, endpointNamePrefix: "");
+        return v1;
+    }
+
+    /// <summary>
+    /// Maps the v1 routes on <paramref name="v1"/>, which decides who is authenticated and how (the
+    /// bearer token for <c>{managementPath}/v1</c>, the console's sign-in for its copy of the API). Roles,
+    /// tenant isolation and every other rule are the routes' own, the same on every group.
+    /// </summary>
+    /// <param name="endpointNamePrefix">Prefixed to every endpoint name: names are unique across the application.</param>
+    internal static void MapManagementRoutes(RouteGroupBuilder v1, string endpointNamePrefix)
+    {
+        v1.AddEndpointFilter(ManagementFilter)
             .ProblemCodes(StatusCodes.Status503ServiceUnavailable, ProblemCodes.StoreUnavailable)
             .AddEndpointFilter(Problems.WrittenByGatewayWriter);
 
@@ -58,30 +70,30 @@ public static class ManagementApi
             .ProblemCodes(StatusCodes.Status404NotFound, ProblemCodes.TenantNotFound);
 
         tenants.MapGet("", GetTenantAsync)
-            .WithName("GetTenant")
+            .WithName(endpointNamePrefix + "GetTenant")
             .WithSummary("Get a tenant's plan and live counts")
             .WithDescription("Admin of the tenant or operator. activeUsers and activeSessions are counts, reservedUsers a list.")
             .ProblemCodes(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest);
 
         tenants.MapPut("", PutTenantAsync)
-            .WithName("PutTenant")
+            .WithName(endpointNamePrefix + "PutTenant")
             .WithSummary("Create or change a tenant's plan")
             .WithDescription("Operator only. Answers 201 when it created the tenant, else 200. Sessions above the new cap end at once (reason revoked): sessions of users who may no longer hold one first, then borrowed ones, then the least recently used, a reserved user's own session only when nothing else is left. A user's sessions above the per-user limit end too (least recently used first). Without maxSessionsPerUser the tenant follows Licensing:MaxSessionsPerUser.")
             .JsonBody<PlanRequest>()
             .ProblemCodes(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest)
             .ProblemCodes(StatusCodes.Status409Conflict, ProblemCodes.SeatLimitBelowActiveUsers, ProblemCodes.PlanManagedByConfig);
 
-        v1.MapTenantList();
+        v1.MapTenantList(endpointNamePrefix);
 
         tenants.MapGet("/users", ListUsersAsync)
             .WithCsv()
-            .WithName("ListUsers")
+            .WithName(endpointNamePrefix + "ListUsers")
             .WithSummary("List a tenant's users, page by page")
             .WithDescription("Admin of the tenant or operator. Users in ordinal order of their ids; follow nextCursor until it is null. Each user present for the whole walk is listed exactly once, whatever changes meanwhile.")
             .ProblemCodes(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest);
 
         tenants.MapPatch("/users", PatchUsersAsync)
-            .WithName("SetUsersActive")
+            .WithName(endpointNamePrefix + "SetUsersActive")
             .WithSummary("Activate and deactivate a list of users, all or nothing")
             .WithDescription($"Admin of the tenant or operator. For bootstrapping a tenant from the ERP's user list: either every change applies or none (409 when the result would exceed the seat limit). Each user at most once; at most {MaxBulkUsers} users.")
             .JsonBody<BulkActivationRequest>()
@@ -89,7 +101,7 @@ public static class ManagementApi
             .ProblemCodes(StatusCodes.Status409Conflict, ProblemCodes.SeatLimitReached, ProblemCodes.UserLimitReached);
 
         tenants.MapPost("/users/swap", SwapUsersAsync)
-            .WithName("SwapUsers")
+            .WithName(endpointNamePrefix + "SwapUsers")
             .WithSummary("Deactivate one user and activate another in one atomic step")
             .WithDescription("Admin of the tenant or operator. No window in which a third party can take the freed seat. The deactivated user's sessions end at once.")
             .JsonBody<SwapRequest>()
@@ -97,7 +109,7 @@ public static class ManagementApi
             .ProblemCodes(StatusCodes.Status409Conflict, ProblemCodes.SeatLimitReached, ProblemCodes.UserLimitReached);
 
         tenants.MapPut("/users/{userId}", PutUserAsync)
-            .WithName("SetUserActive")
+            .WithName(endpointNamePrefix + "SetUserActive")
             .WithSummary("Activate or deactivate one user")
             .WithDescription("Admin of the tenant or operator. Answers 201 when it created the user record, else 200. Deactivating ends the user's sessions at once. Percent-encode the user id (a '/' as %2F).")
             .JsonBody<UserActivationRequest>()
@@ -106,13 +118,13 @@ public static class ManagementApi
 
         tenants.MapGet("/sessions", ListSessionsAsync)
             .WithCsv()
-            .WithName("ListSessions")
+            .WithName(endpointNamePrefix + "ListSessions")
             .WithSummary("List a tenant's live sessions, page by page")
             .WithDescription("Admin of the tenant or operator. Sessions in ordinal order of their ids (stable while sessions come and go: each session live for the whole walk is listed once); follow nextCursor until it is null.")
             .ProblemCodes(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest);
 
         tenants.MapDelete("/sessions/{sessionId}", DeleteSessionAsync)
-            .WithName("EndSession")
+            .WithName(endpointNamePrefix + "EndSession")
             .WithSummary("End a session")
             .WithDescription("Admin of the tenant or operator. The seat is free at once; the client's next request is treated as a new session.")
             .ProblemCodes(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest)
@@ -120,14 +132,14 @@ public static class ManagementApi
 
         tenants.MapGet("/audit", ListAuditAsync)
             .WithCsv()
-            .WithName("ListAudit")
+            .WithName(endpointNamePrefix + "ListAudit")
             .WithSummary("Read the tenant's audit trail, newest first")
             .WithDescription("Admin of the tenant or operator. Admin changes and session activity (starts, ends, preemptions, sharing, first sightings), merged newest first and timed by the store clock. Each of the two is capped on its own (Licensing:AuditCapacity entries each per tenant), so session churn never evicts admin changes.")
             .ProblemCodes(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest);
 
         tenants.MapGet("/usage", GetUsageAsync)
             .WithCsv()
-            .WithName("GetUsage")
+            .WithName(endpointNamePrefix + "GetUsage")
             .WithSummary("Read the usage ledger: per UTC day, peak concurrent sessions and active users")
             .WithDescription($"Admin of the tenant or operator. Kept for {LicenseStore.UsageRetentionDays} days. Defaults: the last {DefaultUsageDays} days up to today (UTC). Days with no recorded admission or change are omitted.")
             .ProblemCodes(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest);
@@ -137,17 +149,16 @@ public static class ManagementApi
             .ProblemCodes(StatusCodes.Status403Forbidden, ProblemCodes.IdentityIncomplete);
 
         me.MapGet("/sessions", ListMySessionsAsync)
-            .WithName("ListMySessions")
+            .WithName(endpointNamePrefix + "ListMySessions")
             .WithSummary("List the caller's own live sessions")
             .WithDescription("Any authenticated user, about their own sessions only (tenant and user of the token).");
 
         me.MapDelete("/sessions/{sessionId}", DeleteMySessionAsync)
-            .WithName("EndMySession")
+            .WithName(endpointNamePrefix + "EndMySession")
             .WithSummary("End one of the caller's own sessions")
             .WithDescription("Any authenticated user. sessionId 'current' ends the session of this very request (the one the proxy would use for it).")
             .ProblemCodes(StatusCodes.Status404NotFound, ProblemCodes.SessionNotFound);
 
-        return v1;
     }
 
     // ---- tenants ------------------------------------------------------------------------------

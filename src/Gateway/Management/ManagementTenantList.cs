@@ -33,12 +33,12 @@ internal static class ManagementTenantList
     /// <summary>Seats are enforced for every tenant (the only enforcement there is).</summary>
     public const string Enforce = "enforce";
 
-    public static RouteHandlerBuilder MapTenantList(this RouteGroupBuilder v1) =>
+    public static RouteHandlerBuilder MapTenantList(this RouteGroupBuilder v1, string endpointNamePrefix = "") =>
         v1.MapGet("/tenants", ListTenantsAsync)
             .WithTags("Tenants")
             .RequireManagementPort()
             .WithCsv()
-            .WithName("ListTenants")
+            .WithName(endpointNamePrefix + "ListTenants")
             .WithSummary("List every tenant with its plan and live counts, page by page")
             .WithDescription("Operator only. Tenants in ordinal order of their ids; follow nextCursor until it is null.")
             .ProblemCodes(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest)

@@ -18,6 +18,12 @@ internal static class ProblemCodes
     public const string SeatLimitBelowActiveUsers = "seat-limit-below-active-users";
     public const string PlanManagedByConfig = "plan-managed-by-config";
 
+    // The seat console's sign-in and its copy of the management API.
+    public const string SignInRequired = "sign-in-required";
+    public const string SignInFailed = "sign-in-failed";
+    public const string AntiforgeryTokenInvalid = "antiforgery-token-invalid";
+    public const string IdentityProviderUnavailable = "identity-provider-unavailable";
+
     public const string TenantUnlicensed = "tenant-unlicensed";
     public const string UserInactive = "user-inactive";
     public const string SeatsExhausted = "seats-exhausted";

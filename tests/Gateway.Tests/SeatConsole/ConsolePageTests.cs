@@ -155,7 +155,7 @@ public sealed class ConsoleDisabledPageTests(ConsoleDisabledPageTests.Fixture fi
 /// <summary>The configuration that turns the console on in tests.</summary>
 internal static class ConsoleSettings
 {
-    public const string ClientId = "seat-console";
+    public const string ClientId = Infrastructure.OidcProvider.WebClientId;
 
     /// <summary>Turns the console on, signing in at <paramref name="authority"/> (which need not answer unless someone signs in).</summary>
     public static GatewayFactory Enable(GatewayFactory gateway, Uri authority) => gateway
