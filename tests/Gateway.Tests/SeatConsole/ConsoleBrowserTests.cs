@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using Gateway.Licensing.Store;
 using Gateway.Management;
 using Xunit.Abstractions;
 using Microsoft.Playwright;
@@ -243,6 +244,43 @@ public sealed class ConsoleBrowserTests(ConsoleBrowserFixture fixture, ITestOutp
         await Expect(page.Locator("#view-overview")).ToBeVisibleAsync();
         await Expect(page.Locator("#view-plan")).ToBeHiddenAsync();
         await Expect(page.Locator("#tenant-picker")).ToBeHiddenAsync();
+    }
+
+    /// <summary>
+    /// The overview as README shows it: a tenant with users, live sessions and 90 days of peaks (written into the
+    /// usage ledger by the test). Saved to <c>SEAT_CONSOLE_SCREENSHOT</c> when set (docs/console.png is made so).
+    /// </summary>
+    [Fact]
+    public async Task The_overview_draws_seats_and_ninety_days_of_peaks()
+    {
+        const string tenant = "acme";
+        await fixture.PutPlanAsync(tenant, new { model = "RegisteredUsers", seatLimit = 40 });
+        foreach (var user in Enumerable.Range(1, 34).Select(i => $"user{i:00}")) await fixture.SetUserActiveAsync(tenant, user, true);
+        foreach (var (user, device) in new[] { ("user01", "laptop"), ("user02", "desk-7"), ("user03", "laptop"), ("user07", "tablet") })
+            Assert.Equal(HttpStatusCode.OK, await fixture.ClientRequestAsync(tenant, user, device));
+        var today = (int)(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 86_400_000);
+        var ledger = Enumerable.Range(1, 89).Select(ago =>
+        {
+            var day = today - ago;
+            var weekend = (day + 4) % 7 is 5 or 6;
+            var users = weekend ? 6 + ago % 5 : Math.Min(40, 24 + (90 - ago) / 6 + ago % 4);
+            return new StackExchange.Redis.HashEntry(day, $"{users + 3}:{users}");
+        }).ToArray();
+        await fixture.Gateway.Redis.Connection.GetDatabase().HashSetAsync(TenantKeys.For(tenant)[TenantKeys.Usage], ledger);
+
+        var (context, page) = await fixture.SignInAsync(tenant, AdminRole, "alice");
+        await using var _ = context;
+        await Expect(page.Locator("#seats-used")).ToHaveTextAsync("34");
+        await Expect(page.Locator("#chart svg rect.bar")).ToHaveCountAsync(90);
+        await Expect(page.Locator("#chart svg rect.over")).ToHaveCountAsync(0);
+        await Expect(page.Locator("#chart-svg-desc")).ToContainTextAsync("seat limit 40");
+
+        var target = Environment.GetEnvironmentVariable("SEAT_CONSOLE_SCREENSHOT") is { Length: > 0 } configured
+            ? configured
+            : Path.Combine(Path.GetTempPath(), $"seat-console-{Guid.NewGuid():N}.png");
+        var png = await page.ScreenshotAsync(new() { Path = target, FullPage = true });
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
+        output.WriteLine($"screenshot: {target} ({png.Length} bytes)");
     }
 
     /// <summary>Presses Tab until <paramref name="selector"/> has the focus (at most 60 times): reachable by keyboard.</summary>

@@ -24,6 +24,12 @@ function showProblem(error) {
   }
   box.hidden = false;
   $('notice').textContent = '';
+  // The sign-in ended (expired, or signed out elsewhere): offer a new one beside the refusal.
+  if (error instanceof api.Problem && error.status === 401) {
+    $('app').hidden = true;
+    $('who').hidden = true;
+    $('signin-view').hidden = false;
+  }
 }
 
 function notify(text) {

@@ -52,7 +52,7 @@ export function peakChart(series, limit, label) {
     svg.append(bar);
   });
   svg.append(el('line', { x1: left, x2: width - right, y1: y(limit), y2: y(limit), class: 'limit' }));
-  svg.append(el('text', { x: width - right, y: y(limit) - 4, 'text-anchor': 'end', class: 'limit-label' }, `limit ${limit}`));
+  svg.append(el('text', { x: left + 4, y: y(limit) - 4, class: 'limit-label' }, `seat limit ${limit}`));
   if (series.length) {
     svg.append(el('text', { x: left, y: height - 8, class: 'axis' }, series[0].date));
     svg.append(el('text', { x: width - right, y: height - 8, 'text-anchor': 'end', class: 'axis' }, series[series.length - 1].date));
