@@ -55,11 +55,13 @@ internal static class ConsoleAuthentication
         services.TryAddSingleton<ConsoleLog>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<CookieAuthenticationOptions>, ConsoleCookieSetup>());
 
-        // Registered whether or not the console is enabled (configuration is read lazily); an unused
-        // scheme is inert: nothing challenges it and its callback path is under the console's path.
+        // Registered whether or not the console is enabled (configuration is read lazily); unused, the
+        // schemes are inert: nothing challenges them and ConsoleOidcHandler answers no path.
         services.AddAuthentication()
             .AddCookie(CookieScheme)
-            .AddOpenIdConnect(OidcScheme, static _ => { });
+            .AddRemoteScheme<OpenIdConnectOptions, ConsoleOidcHandler>(OidcScheme, displayName: null, static _ => { });
+        // What AddOpenIdConnect registers besides the scheme: the metadata, nonce and state defaults.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<OpenIdConnectOptions>, OpenIdConnectPostConfigureOptions>());
         services.AddOptions<CookieAuthenticationOptions>(CookieScheme)
             .Configure<IOptions<LicensingOptions>, IOptions<SeatConsoleOptions>, TimeProvider>(ConfigureCookie);
         services.AddOptions<OpenIdConnectOptions>(OidcScheme)

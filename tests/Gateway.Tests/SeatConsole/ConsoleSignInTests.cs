@@ -352,6 +352,12 @@ public sealed class ConsoleSignInTests(ConsoleSignInTests.Fixture fixture) : ICl
             using var response = await browser.GetAsync(new Uri(ConsoleBase, "signin-oidc" + query));
             await ProblemAssert.IsProblemAsync(response, 400, "sign-in-failed");
         }
+        // The provider's sign-out callbacks, sent by anyone: never a 5xx.
+        foreach (var path in new[] { "signout-oidc", "signout-oidc?state=forged", "signout-remote", "signout-remote?sid=x&iss=y" })
+        {
+            using var response = await browser.GetAsync(new Uri(ConsoleBase, path));
+            Assert.True((int)response.StatusCode < 500, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
 
         // A real callback replayed in another browser (no correlation cookie), and replayed in the same
         // one (the code is used up): both refused.
