@@ -92,8 +92,12 @@ public static class SeatGatewayApplicationExtensions
         // Licensing:OpenApi:Expose is false), before the fallback.
         app.MapLicensingManagementApi(managementPath);
         if (options.OpenApi.Expose) app.MapLicensingOpenApi(managementPath);
-        // The seat console's sign-in, /me and its copy of the API (Licensing:Console:Enabled).
-        if (console.Enabled) app.MapSeatConsole(options);
+        // The seat console: its sign-in, /me and its copy of the API, and its page (Licensing:Console:Enabled).
+        if (console.Enabled)
+        {
+            app.MapSeatConsole(options);
+            app.MapConsolePage(managementPath);
+        }
 
         app.MapManagementFallback(managementPath);
     }
