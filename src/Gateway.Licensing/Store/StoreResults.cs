@@ -11,6 +11,12 @@ public sealed record SweepResult(IReadOnlyList<string> EndedSessionIds, Sessions
 {
     /// <summary>Users who were never active and whose retention had passed, forgotten by this sweep.</summary>
     public int ForgottenUsers { get; init; }
+
+    /// <summary>
+    /// When the tenant next has something to do for a sweep (store clock, ms since the Unix epoch): its
+    /// first session to expire or user to forget; null when nothing is pending.
+    /// </summary>
+    public long? NextDueMs { get; init; }
 }
 
 /// <summary>A tenant's plan and live counts, as the store holds them now.</summary>
