@@ -5,10 +5,10 @@
 -- [13] the gateway's default per-user session limit (0 = none; the plan's own value wins).
 -- Reply: { outcome, created (0|1), seatLimit, activeSessions, retryAfterMs, yourSessions,
 --          shared (0|1: this use reported the session as shared), startedMs, lifetimeLeftMs,
---          ended pairs... }; startedMs and lifetimeLeftMs describe the admitted session (0 and -1
---          when refused): when it started (the same id can start again after it ended) and, for a
---          service session, how long until its deadline (-1: none), so the gateway's cache never
---          outlives it.
+--          registeredMs, ended pairs... }; startedMs and lifetimeLeftMs describe the admitted session
+--          (0 and -1 when refused): when it started (the same id can start again after it ended) and,
+--          for a service session, how long until its deadline (-1: none), so the gateway's cache never
+--          outlives it. registeredMs: when this call registered the user (0: it did not).
 local SID, USER, KIND, DEVICE = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local LIFETIME = tonumber(ARGV[8])
 local REJECT = ARGV[9] == '1'
@@ -30,7 +30,7 @@ local function reply(outcome, created, retry_ms, yours)
     local deadline = redis.call('ZSCORE', K_SVC, SID)
     if deadline then left = math.max(0, tonumber(deadline) - NOW) end
   end
-  return with_ended({ outcome, created, limit, redis.call('HLEN', K_SESSIONS), retry_ms or 0, yours or '', shared, started, left })
+  return with_ended({ outcome, created, limit, redis.call('HLEN', K_SESSIONS), retry_ms or 0, yours or '', shared, started, left, REGISTERED_AT })
 end
 
 -- The sharing signal: a live session used from a second origin is reported once, never refused.

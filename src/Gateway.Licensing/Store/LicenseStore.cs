@@ -80,17 +80,23 @@ public sealed class LicenseStore
             "user_sessions_exhausted" => AdmissionOutcome.UserSessionsExhausted,
             var other => throw new InvalidOperationException($"Unexpected admission outcome '{other}'."),
         };
-        var ended = Ended(identity.Tenant, reply, 9);
+        var ended = Ended(identity.Tenant, reply, 10);
         var lifetimeLeft = (long)reply[8];
-        if ((long)reply[1] == 1)
+        var registeredMs = (long)reply[9];
+        if ((long)reply[1] == 1 || registeredMs > 0)
         {
-            // A new session is the only admission that can make the tenant due sooner (a refresh or a
-            // touch only moves an expiry later): put the tenant in the due index at its expiry, unless
-            // the index already has it sooner. Fire and forget, so the answer does not wait for it; a
-            // write lost with the connection is found by the full pass (SessionSweeper).
-            var started = (long)reply[7];
-            var due = started + (long)options.StoreIdleWindow.TotalMilliseconds;
-            if (lifetimeLeft >= 0) due = Math.Min(due, started + lifetimeLeft);
+            // A new session or a newly registered user is the only admission that can make the tenant
+            // due sooner (a refresh or a touch only moves an expiry later): put the tenant in the due
+            // index at that time, unless the index already has it sooner. Fire and forget, so the answer
+            // does not wait for it; a write lost with the connection is found by the full pass.
+            var due = long.MaxValue;
+            if ((long)reply[1] == 1)
+            {
+                var started = (long)reply[7];
+                due = started + (long)options.StoreIdleWindow.TotalMilliseconds;
+                if (lifetimeLeft >= 0) due = Math.Min(due, started + lifetimeLeft);
+            }
+            if (registeredMs > 0) due = Math.Min(due, registeredMs + (long)options.UserRetention.TotalMilliseconds);
             ScheduleSoon(identity.Tenant, due);
         }
         if (outcome != AdmissionOutcome.TenantUnlicensed && !_registered.ContainsKey(identity.Tenant))
@@ -321,6 +327,11 @@ public sealed class LicenseStore
         }
     }
 
+    // An admin registered a user who was never active: that user's retention starts now. The next due
+    // sweep files the tenant at the exact time (admin changes are rare; the admin scripts do not reply
+    // with the store's time).
+    private void ScheduleNow(string tenant) => ScheduleSoon(tenant, 0);
+
     private void ScheduleSoon(string tenant, long dueMs)
     {
         try
@@ -373,7 +384,10 @@ public sealed class LicenseStore
     {
         var reply = await RunAsync(tenant, LicensingScripts.SetUser, actor, [user, active ? "1" : "0", _options.CurrentValue.MaxUsersPerTenant]).ConfigureAwait(false);
         var ended = Ended(tenant, reply, 2);
-        return new ActivationResult(ParseActivation((string?)reply[0]), (long)reply[1] == 1, ended.Select(e => e.SessionId).ToArray());
+        var status = ParseActivation((string?)reply[0]);
+        var isActive = (long)reply[1] == 1;
+        if (status == ActivationStatus.Created && !isActive) ScheduleNow(tenant);
+        return new ActivationResult(status, isActive, ended.Select(e => e.SessionId).ToArray());
     }
 
     /// <summary>
@@ -418,6 +432,12 @@ public sealed class LicenseStore
         var created = new bool[createdCount];
         for (var i = 0; i < createdCount; i++) created[i] = (long)reply[2 + i] == 1;
         var ended = Ended(tenant, reply, 2 + createdCount);
+        for (var i = 0; i < createdCount; i++)
+        {
+            if (!created[i] || changes[i].Active) continue;
+            ScheduleNow(tenant);
+            break;
+        }
         return new BulkActivationResult(status, (int)(long)reply[1], created, ended.Select(e => e.SessionId).ToArray());
     }
 
@@ -448,6 +468,44 @@ public sealed class LicenseStore
             {
                 MaxSessionsPerUser = plan[3].IsNull ? null : (int)plan[3],
             };
+        }
+        catch (Exception ex) when (IsUnavailable(ex))
+        {
+            throw new StoreUnavailableException("The licensing store did not answer.", ex);
+        }
+    }
+
+    /// <summary>
+    /// What the seat gauges show of a tenant, in one pipelined round trip of three O(1) reads; null when
+    /// it has no plan.
+    /// </summary>
+    public async Task<TenantSeats?> GetSeatsAsync(string tenant)
+    {
+        var keys = TenantKeys.For(tenant);
+        try
+        {
+            var batch = Db.CreateBatch();
+            var limitTask = batch.HashGetAsync(keys[TenantKeys.Plan], "seatLimit");
+            var activeTask = batch.SetLengthAsync(keys[TenantKeys.Active]);
+            var sessionsTask = batch.HashLengthAsync(keys[TenantKeys.Sessions]);
+            batch.Execute();
+            var limit = await limitTask.ConfigureAwait(false);
+            var active = await activeTask.ConfigureAwait(false);
+            var sessions = await sessionsTask.ConfigureAwait(false);
+            return limit.IsNull ? null : new TenantSeats(tenant, (int)limit, (int)active, (int)sessions);
+        }
+        catch (Exception ex) when (IsUnavailable(ex))
+        {
+            throw new StoreUnavailableException("The licensing store did not answer.", ex);
+        }
+    }
+
+    /// <summary>How many tenants the registry holds (O(1), unlike listing them).</summary>
+    public async Task<long> CountTenantsAsync()
+    {
+        try
+        {
+            return await Db.SetLengthAsync(TenantKeys.Registry).ConfigureAwait(false);
         }
         catch (Exception ex) when (IsUnavailable(ex))
         {

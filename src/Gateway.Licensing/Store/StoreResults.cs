@@ -33,6 +33,9 @@ public sealed record TenantSnapshot(
     public int? MaxSessionsPerUser { get; init; }
 }
 
+/// <summary>A tenant's seat limit and live counts: what its gauges show.</summary>
+public sealed record TenantSeats(string Tenant, int SeatLimit, int ActiveUsers, int ActiveSessions);
+
 public enum PlanChangeStatus
 {
     Created,

@@ -92,6 +92,28 @@ public abstract class DueSweepContractTests
     }
 
     [Fact]
+    public async Task A_user_registered_without_a_session_puts_the_tenant_in_the_index_at_the_end_of_their_retention()
+    {
+        _options.CurrentValue.UserRetention = TimeSpan.FromSeconds(2);
+        await Store.SetPlanAsync(_tenant, new TenantPlan(LicenseModel.RegisteredUsers, 5, []), false, "test");
+        Assert.Equal(AdmissionOutcome.UserInactive, (await Admit("stranger")).Outcome);
+        var registered = (long)(await Db.SortedSetScoreAsync(TenantKeys.For(_tenant)[TenantKeys.Unused], "stranger"))!.Value;
+        Assert.Equal(registered + 2000, await DueScoreSoon());
+
+        await WaitForStoreTime(Store, registered + 2000);
+        await Sweeper().SweepDueAsync();
+        Assert.Null(await Db.SortedSetScoreAsync(TenantKeys.For(_tenant)[TenantKeys.Users], "stranger"));
+        Assert.Null(await DueScore());
+
+        // An admin registering an inactive user: the next due sweep files the tenant at the exact time.
+        await Store.SetUserActiveAsync(_tenant, "admin-made", false, "admin");
+        Assert.Equal(0, await DueScoreSoon());
+        await Sweeper().SweepDueAsync();
+        var madeAt = (long)(await Db.SortedSetScoreAsync(TenantKeys.For(_tenant)[TenantKeys.Unused], "admin-made"))!.Value;
+        Assert.Equal(madeAt + 2000, await DueScore());
+    }
+
+    [Fact]
     public async Task The_due_sweep_ends_each_session_when_it_is_due_and_reschedules_the_tenant_at_the_next_exact_expiry()
     {
         _options.CurrentValue.IdleTimeout = TimeSpan.FromSeconds(2);
