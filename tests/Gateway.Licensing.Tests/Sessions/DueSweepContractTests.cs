@@ -94,13 +94,13 @@ public abstract class DueSweepContractTests
     [Fact]
     public async Task A_user_registered_without_a_session_puts_the_tenant_in_the_index_at_the_end_of_their_retention()
     {
-        _options.CurrentValue.UserRetention = TimeSpan.FromSeconds(2);
+        _options.CurrentValue.UserRetention = TimeSpan.FromSeconds(4);
         await Store.SetPlanAsync(_tenant, new TenantPlan(LicenseModel.RegisteredUsers, 5, []), false, "test");
         Assert.Equal(AdmissionOutcome.UserInactive, (await Admit("stranger")).Outcome);
         var registered = (long)(await Db.SortedSetScoreAsync(TenantKeys.For(_tenant)[TenantKeys.Unused], "stranger"))!.Value;
-        Assert.Equal(registered + 2000, await DueScoreSoon());
+        Assert.Equal(registered + 4000, await DueScoreSoon());
 
-        await WaitForStoreTime(Store, registered + 2000);
+        await WaitForStoreTime(Store, registered + 4000);
         await Sweeper().SweepDueAsync();
         Assert.Null(await Db.SortedSetScoreAsync(TenantKeys.For(_tenant)[TenantKeys.Users], "stranger"));
         Assert.Null(await DueScore());
@@ -110,17 +110,17 @@ public abstract class DueSweepContractTests
         Assert.Equal(0, await DueScoreSoon());
         await Sweeper().SweepDueAsync();
         var madeAt = (long)(await Db.SortedSetScoreAsync(TenantKeys.For(_tenant)[TenantKeys.Unused], "admin-made"))!.Value;
-        Assert.Equal(madeAt + 2000, await DueScore());
+        Assert.Equal(madeAt + 4000, await DueScore());
     }
 
     [Fact]
     public async Task The_due_sweep_ends_each_session_when_it_is_due_and_reschedules_the_tenant_at_the_next_exact_expiry()
     {
-        _options.CurrentValue.IdleTimeout = TimeSpan.FromSeconds(2);
+        _options.CurrentValue.IdleTimeout = TimeSpan.FromSeconds(4);
         await Plan();
         var first = await Admit("alice");
         var firstDue = (await DueScoreSoon())!.Value;
-        await WaitForStoreTime(Store, firstDue - 1100);
+        await WaitForStoreTime(Store, firstDue - 2500);
         var second = await Admit("bob");
         var secondDue = await Recency(second.SessionId) + WindowMs;
 
@@ -161,11 +161,11 @@ public abstract class DueSweepContractTests
     [Fact]
     public async Task The_full_pass_finds_a_tenant_missing_from_the_index_and_puts_it_back()
     {
-        _options.CurrentValue.IdleTimeout = TimeSpan.FromSeconds(4);
+        _options.CurrentValue.IdleTimeout = TimeSpan.FromSeconds(6);
         await Plan();
         var expired = await Admit("alice");
         var expiredDue = (await DueScoreSoon())!.Value;
-        await WaitForStoreTime(Store, expiredDue - 1500);
+        await WaitForStoreTime(Store, expiredDue - 3000);
         var live = await Admit("bob");
         // The index entry is lost (a connection dropped after the script, a replica stopped mid-sweep).
         await Db.SortedSetRemoveAsync(TenantKeys.DueIndex, _tenant);
