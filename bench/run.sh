@@ -543,6 +543,8 @@ if [[ $OUT != - ]]; then
   commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
   dirty=$(git -C "$ROOT" status --porcelain -- src bench 2>/dev/null || true)
   mkdir -p "$(dirname "$OUT")"
+  # The last section is written by hand from bench/background-work.sh: keep it.
+  kept=$( [[ -f $OUT ]] && awk '/^## Background work with 10,000 tenants/ {on = 1} on' "$OUT" || true)
   {
     echo "# Benchmarks"
     echo
@@ -652,6 +654,7 @@ if [[ $OUT != - ]]; then
     echo "redis-cli -p \$REDIS_PORT HLEN 'lic:{cap}:sessions'"
     echo "redis-cli -p \$REDIS_PORT MEMORY USAGE 'lic:{mema}:sessions' SAMPLES 0; redis-cli -p \$REDIS_PORT INFO memory"
     echo '```'
+    if [[ -n $kept ]]; then echo; printf '%s\n' "$kept"; fi
   } > "$OUT"
   log "wrote $OUT"
 fi

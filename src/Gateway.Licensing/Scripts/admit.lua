@@ -6,12 +6,13 @@
 -- [14] the gateway's enforcement for the tenant, 'enforce' or 'shadow' (the plan's own value wins).
 -- Reply: { outcome, created (0|1), seatLimit, activeSessions, retryAfterMs, yourSessions,
 --          shared (0|1: this use reported the session as shared), startedMs, lifetimeLeftMs,
---          shadow, ended pairs... }; startedMs and lifetimeLeftMs describe the admitted session (0 and -1
---          when refused): when it started (the same id can start again after it ended) and, for a
---          service session, how long until its deadline (-1: none), so the gateway's cache never
---          outlives it. shadow: for an admitted session that started in shadow mode over what
+--          shadow, registeredMs, ended pairs... }; startedMs and lifetimeLeftMs describe the admitted
+--          session (0 and -1 when refused): when it started (the same id can start again after it ended)
+--          and, for a service session, how long until its deadline (-1: none), so the gateway's cache
+--          never outlives it. shadow: for an admitted session that started in shadow mode over what
 --          enforcement would have done, that outcome (seats_exhausted, user_sessions_exhausted,
---          user_inactive or preempted); else ''.
+--          user_inactive or preempted); else ''. registeredMs: when this call registered the user
+--          (0: it did not).
 local SID, USER, KIND, DEVICE = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local LIFETIME = tonumber(ARGV[8])
 local REJECT = ARGV[9] == '1'
@@ -36,7 +37,7 @@ local function reply(outcome, created, retry_ms, yours)
   end
   local shadow = ''
   if rec then shadow = redis.call('HGET', K_SHADOW, SID) or '' end
-  return with_ended({ outcome, created, limit, redis.call('HLEN', K_SESSIONS), retry_ms or 0, yours or '', shared, started, left, shadow })
+  return with_ended({ outcome, created, limit, redis.call('HLEN', K_SESSIONS), retry_ms or 0, yours or '', shared, started, left, shadow, REGISTERED_AT })
 end
 
 -- The sharing signal: a live session used from a second origin is reported once, never refused.

@@ -171,10 +171,14 @@ end
 
 -- Registers a user unless the tenant already holds MAX users (the user quota). A registered user
 -- that was never active is also kept in K_UNUSED, so it can be forgotten after the retention.
+-- REGISTERED_AT: when this script registered a user (0: it did not), so the caller can file the
+-- tenant in the due index for the day that user may be forgotten.
+local REGISTERED_AT = 0
 local function register(user, max)
   if redis.call('ZCARD', K_USERS) >= max then return false end
   redis.call('ZADD', K_USERS, 0, user)
   redis.call('ZADD', K_UNUSED, NOW, user)
+  REGISTERED_AT = NOW
   return true
 end
 

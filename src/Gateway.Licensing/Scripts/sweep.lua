@@ -2,7 +2,10 @@
 -- usage ledger to its retention and forgets users who were never active once the user retention has
 -- passed since their last sighting (or registration). ARGV[4] batch size, [5] usage retention in
 -- days, [6] user retention in ms.
--- Reply: { moreToDo (0|1), forgottenUsers, ended pairs... }
+-- Reply: { moreToDo (0|1), forgottenUsers, nextDueMs, ended pairs... }; nextDueMs is when the tenant
+-- next has something to do here (store clock): its first session to expire, or its first user to
+-- forget; NOW while a batch left work over; -1 when nothing is pending. The gateway keeps it in its
+-- index of due tenants, so the background sweep visits only tenants with work.
 local BATCH = tonumber(ARGV[4])
 local RETENTION_DAYS = tonumber(ARGV[5])
 local USER_RETENTION = tonumber(ARGV[6])
@@ -36,4 +39,19 @@ if redis.call('HLEN', K_USAGE) > RETENTION_DAYS then
     if tonumber(day) < oldest_kept then redis.call('HDEL', K_USAGE, day) end
   end
 end
-return with_ended({ more, forgotten })
+
+local next_due = -1
+local function sooner(score, offset)
+  if score then
+    local at = tonumber(score) + offset
+    if next_due < 0 or at < next_due then next_due = at end
+  end
+end
+if more == 1 then
+  next_due = NOW
+else
+  sooner(redis.call('ZRANGE', K_RECENCY, 0, 0, 'WITHSCORES')[2], IDLE)
+  sooner(redis.call('ZRANGE', K_SVC, 0, 0, 'WITHSCORES')[2], 0)
+  sooner(redis.call('ZRANGE', K_UNUSED, 0, 0, 'WITHSCORES')[2], USER_RETENTION)
+end
+return with_ended({ more, forgotten, int(next_due) })

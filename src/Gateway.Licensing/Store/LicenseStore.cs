@@ -93,7 +93,25 @@ public sealed class LicenseStore
             "preempted" => AdmissionOutcome.Preempted,
             var other => throw new InvalidOperationException($"Unexpected shadow outcome '{other}'."),
         };
-        var ended = Ended(identity.Tenant, reply, 10);
+        var ended = Ended(identity.Tenant, reply, 11);
+        var lifetimeLeft = (long)reply[8];
+        var registeredMs = (long)reply[10];
+        if ((long)reply[1] == 1 || registeredMs > 0)
+        {
+            // A new session or a newly registered user is the only admission that can make the tenant
+            // due sooner (a refresh or a touch only moves an expiry later): put the tenant in the due
+            // index at that time, unless the index already has it sooner. Fire and forget, so the answer
+            // does not wait for it; a write lost with the connection is found by the full pass.
+            var due = long.MaxValue;
+            if ((long)reply[1] == 1)
+            {
+                var started = (long)reply[7];
+                due = started + (long)options.StoreIdleWindow.TotalMilliseconds;
+                if (lifetimeLeft >= 0) due = Math.Min(due, started + lifetimeLeft);
+            }
+            if (registeredMs > 0) due = Math.Min(due, registeredMs + (long)options.UserRetention.TotalMilliseconds);
+            ScheduleSoon(identity.Tenant, due);
+        }
         if (outcome != AdmissionOutcome.TenantUnlicensed && !_registered.ContainsKey(identity.Tenant))
         {
             // A tenant with a plan that the registry lacks (its registry write was lost) is put back
@@ -101,7 +119,6 @@ public sealed class LicenseStore
             try { await EnsureRegisteredAsync(identity.Tenant).ConfigureAwait(false); }
             catch (StoreUnavailableException) { }
         }
-        var lifetimeLeft = (long)reply[8];
         return new AdmissionResult
         {
             SessionStartedMs = (long)reply[7],
@@ -225,24 +242,120 @@ public sealed class LicenseStore
         return (long)reply[0] == 1;
     }
 
-    /// <summary>Ends expired sessions of a tenant; loops until none is left over.</summary>
+    /// <summary>
+    /// Ends expired sessions of a tenant; loops until none is left over. Does not touch the due index:
+    /// <see cref="Sessions.SessionSweeper"/> schedules the tenant from <see cref="SweepResult.NextDueMs"/>.
+    /// </summary>
     public async Task<SweepResult> SweepAsync(string tenant)
     {
         var all = new List<string>();
         int idle = 0, lifetime = 0, forgotten = 0;
+        long nextDue = -1;
         for (var round = 0; round < 100; round++)
         {
             var reply = await RunAsync(tenant, LicensingScripts.Sweep, "sweep",
                 [SweepBatch, UsageRetentionDays, (long)_options.CurrentValue.UserRetention.TotalMilliseconds]).ConfigureAwait(false);
             forgotten += (int)(long)reply[1];
-            var ended = Ended(tenant, reply, 2);
+            nextDue = (long)reply[2];
+            var ended = Ended(tenant, reply, 3);
             var expired = CountExpired(ended);
             idle += expired.Idle;
             lifetime += expired.Lifetime;
             all.AddRange(ended.Select(e => e.SessionId));
             if ((long)reply[0] == 0) break;
         }
-        return new SweepResult(all, new ExpiredSessions(idle, lifetime)) { ForgottenUsers = forgotten };
+        return new SweepResult(all, new ExpiredSessions(idle, lifetime))
+        {
+            ForgottenUsers = forgotten,
+            NextDueMs = nextDue < 0 ? null : nextDue,
+        };
+    }
+
+    /// <summary>The store's clock now (ms since the Unix epoch), the clock every score of the due index is on.</summary>
+    public async Task<long> StoreTimeMsAsync()
+    {
+        try
+        {
+            var time = (RedisResult[])(await Db.ExecuteAsync("TIME").ConfigureAwait(false))!;
+            return (long)time[0] * 1000 + (long)time[1] / 1000;
+        }
+        catch (Exception ex) when (IsUnavailable(ex))
+        {
+            throw new StoreUnavailableException("The licensing store did not answer.", ex);
+        }
+    }
+
+    /// <summary>
+    /// Takes a lease for <paramref name="duration"/> when nobody holds it: true when this caller got it.
+    /// It is never released, only left to expire, so holders take turns at most once per duration.
+    /// </summary>
+    public async Task<bool> TryTakeLeaseAsync(RedisKey lease, TimeSpan duration, string holder)
+    {
+        try
+        {
+            return await Db.StringSetAsync(lease, holder, duration, When.NotExists).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsUnavailable(ex))
+        {
+            throw new StoreUnavailableException("The licensing store did not answer.", ex);
+        }
+    }
+
+    /// <summary>
+    /// Takes up to <paramref name="max"/> tenants due at <paramref name="nowMs"/> out of the due index,
+    /// earliest first. The caller sweeps each and puts it back with <see cref="ScheduleAsync"/>: a sweep
+    /// script that starts after the removal sees every session admitted before it, and a session admitted
+    /// after it puts the tenant back itself, so nothing due is lost between the two.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> TakeDueTenantsAsync(long nowMs, int max)
+    {
+        try
+        {
+            var db = Db;
+            var due = await db.SortedSetRangeByScoreAsync(TenantKeys.DueIndex, double.NegativeInfinity, nowMs, take: max).ConfigureAwait(false);
+            if (due.Length == 0) return [];
+            await db.SortedSetRemoveAsync(TenantKeys.DueIndex, due).ConfigureAwait(false);
+            return due.Select(t => (string)t!).ToArray();
+        }
+        catch (Exception ex) when (IsUnavailable(ex))
+        {
+            throw new StoreUnavailableException("The licensing store did not answer.", ex);
+        }
+    }
+
+    /// <summary>
+    /// Puts tenants in the due index at the given store times, keeping an earlier time already there
+    /// (ZADD LT): a score only ever moves later through <see cref="TakeDueTenantsAsync"/> and a sweep.
+    /// </summary>
+    public async Task ScheduleAsync(IReadOnlyCollection<(string Tenant, long DueMs)> tenants)
+    {
+        if (tenants.Count == 0) return;
+        try
+        {
+            var entries = tenants.Select(t => new SortedSetEntry(t.Tenant, t.DueMs)).ToArray();
+            await Db.SortedSetAddAsync(TenantKeys.DueIndex, entries, SortedSetWhen.LessThan).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsUnavailable(ex))
+        {
+            throw new StoreUnavailableException("The licensing store did not answer.", ex);
+        }
+    }
+
+    // An admin registered a user who was never active: that user's retention starts now. The next due
+    // sweep files the tenant at the exact time (admin changes are rare; the admin scripts do not reply
+    // with the store's time).
+    private void ScheduleNow(string tenant) => ScheduleSoon(tenant, 0);
+
+    private void ScheduleSoon(string tenant, long dueMs)
+    {
+        try
+        {
+            Db.SortedSetAdd(TenantKeys.DueIndex, [new SortedSetEntry(tenant, dueMs)], SortedSetWhen.LessThan, CommandFlags.FireAndForget);
+        }
+        catch (Exception ex) when (IsUnavailable(ex))
+        {
+            // The admission stands; the full pass puts the tenant in the index.
+        }
     }
 
     /// <summary>
@@ -286,7 +399,10 @@ public sealed class LicenseStore
     {
         var reply = await RunDurableAsync(tenant, LicensingScripts.SetUser, actor, [user, active ? "1" : "0", _options.CurrentValue.MaxUsersPerTenant]).ConfigureAwait(false);
         var ended = Ended(tenant, reply, 2);
-        return new ActivationResult(ParseActivation((string?)reply[0]), (long)reply[1] == 1, ended.Select(e => e.SessionId).ToArray());
+        var status = ParseActivation((string?)reply[0]);
+        var isActive = (long)reply[1] == 1;
+        if (status == ActivationStatus.Created && !isActive) ScheduleNow(tenant);
+        return new ActivationResult(status, isActive, ended.Select(e => e.SessionId).ToArray());
     }
 
     /// <summary>
@@ -331,6 +447,12 @@ public sealed class LicenseStore
         var created = new bool[createdCount];
         for (var i = 0; i < createdCount; i++) created[i] = (long)reply[2 + i] == 1;
         var ended = Ended(tenant, reply, 2 + createdCount);
+        for (var i = 0; i < createdCount; i++)
+        {
+            if (!created[i] || changes[i].Active) continue;
+            ScheduleNow(tenant);
+            break;
+        }
         return new BulkActivationResult(status, (int)(long)reply[1], created, ended.Select(e => e.SessionId).ToArray());
     }
 
@@ -362,6 +484,44 @@ public sealed class LicenseStore
                 MaxSessionsPerUser = plan[3].IsNull ? null : (int)plan[3],
                 Enforcement = EnforcementModeNames.TryParse((string?)plan[4], out var mode) ? mode : null,
             };
+        }
+        catch (Exception ex) when (IsUnavailable(ex))
+        {
+            throw new StoreUnavailableException("The licensing store did not answer.", ex);
+        }
+    }
+
+    /// <summary>
+    /// What the seat gauges show of a tenant, in one pipelined round trip of three O(1) reads; null when
+    /// it has no plan.
+    /// </summary>
+    public async Task<TenantSeats?> GetSeatsAsync(string tenant)
+    {
+        var keys = TenantKeys.For(tenant);
+        try
+        {
+            var batch = Db.CreateBatch();
+            var limitTask = batch.HashGetAsync(keys[TenantKeys.Plan], "seatLimit");
+            var activeTask = batch.SetLengthAsync(keys[TenantKeys.Active]);
+            var sessionsTask = batch.HashLengthAsync(keys[TenantKeys.Sessions]);
+            batch.Execute();
+            var limit = await limitTask.ConfigureAwait(false);
+            var active = await activeTask.ConfigureAwait(false);
+            var sessions = await sessionsTask.ConfigureAwait(false);
+            return limit.IsNull ? null : new TenantSeats(tenant, (int)limit, (int)active, (int)sessions);
+        }
+        catch (Exception ex) when (IsUnavailable(ex))
+        {
+            throw new StoreUnavailableException("The licensing store did not answer.", ex);
+        }
+    }
+
+    /// <summary>How many tenants the registry holds (O(1), unlike listing them).</summary>
+    public async Task<long> CountTenantsAsync()
+    {
+        try
+        {
+            return await Db.SetLengthAsync(TenantKeys.Registry).ConfigureAwait(false);
         }
         catch (Exception ex) when (IsUnavailable(ex))
         {

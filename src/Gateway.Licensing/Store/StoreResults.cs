@@ -11,6 +11,12 @@ public sealed record SweepResult(IReadOnlyList<string> EndedSessionIds, Sessions
 {
     /// <summary>Users who were never active and whose retention had passed, forgotten by this sweep.</summary>
     public int ForgottenUsers { get; init; }
+
+    /// <summary>
+    /// When the tenant next has something to do for a sweep (store clock, ms since the Unix epoch): its
+    /// first session to expire or user to forget; null when nothing is pending.
+    /// </summary>
+    public long? NextDueMs { get; init; }
 }
 
 /// <summary>A tenant's plan and live counts, as the store holds them now.</summary>
@@ -29,6 +35,9 @@ public sealed record TenantSnapshot(
     /// <summary>The plan's own enforcement; null when the tenant follows configuration.</summary>
     public EnforcementMode? Enforcement { get; init; }
 }
+
+/// <summary>A tenant's seat limit and live counts: what its gauges show.</summary>
+public sealed record TenantSeats(string Tenant, int SeatLimit, int ActiveUsers, int ActiveSessions);
 
 public enum PlanChangeStatus
 {

@@ -9,8 +9,24 @@ namespace Gateway.Licensing.Store;
 /// </summary>
 public static class TenantKeys
 {
-    /// <summary>The one global key: the registry of tenant ids, written outside the scripts.</summary>
+    /// <summary>The registry of tenant ids: a global key, written outside the scripts.</summary>
     public static readonly RedisKey Registry = "lic:tenants";
+
+    /// <summary>
+    /// The due index: tenant id → the store time (ms) at or after which the tenant may have expired
+    /// sessions (or users to forget). Written outside the scripts, from what they reply, so a score is
+    /// never later than the tenant's real next due time, only possibly earlier.
+    /// </summary>
+    public static readonly RedisKey DueIndex = "lic:due";
+
+    /// <summary>Lease of the replica that sweeps the due tenants this sweep interval.</summary>
+    public static readonly RedisKey DueSweepLease = "lic:sweep:due";
+
+    /// <summary>Lease of the replica that runs the full pass over every tenant this period.</summary>
+    public static readonly RedisKey FullSweepLease = "lic:sweep:full";
+
+    /// <summary>The sweep's own bookkeeping: written on the store's clock, whatever traffic there is.</summary>
+    public static readonly IReadOnlyList<RedisKey> SweepKeys = [DueIndex, DueSweepLease, FullSweepLease];
 
     /// <summary>The pub/sub channel on which replicas announce ended sessions.</summary>
     public static readonly RedisChannel RevocationChannel = RedisChannel.Literal("lic:revocations");

@@ -22,7 +22,17 @@ public sealed partial class TenantGauges : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<TenantGauges> _logger;
     private readonly TenantLabels? _labels;
-    private volatile IReadOnlyList<TenantSnapshot> _snapshots = [];
+    /// <summary>
+    /// How long a listing of the registry is reused while the registry's size is unchanged. Tenants are
+    /// only ever added, so a new one changes the size and is listed at the next sample; the relisting
+    /// guards against anything else. Listing 10,000 tenants every 5 s on every replica was the largest
+    /// store cost of the gauges.
+    /// </summary>
+    internal static readonly TimeSpan RelistInterval = TimeSpan.FromMinutes(1);
+
+    private volatile IReadOnlyList<TenantSeats> _snapshots = [];
+    private IReadOnlyList<string>? _tenants;
+    private long _listedAt;
 
     /// <param name="labels">Told which tenants have gauges, so the counters label the same tenants.</param>
     public TenantGauges(LicenseStore store, IMeterFactory meterFactory, IOptionsMonitor<LicensingOptions> options, TimeProvider time, ILogger<TenantGauges> logger, TenantLabels? labels = null)
@@ -38,7 +48,7 @@ public sealed partial class TenantGauges : BackgroundService
         _logger = logger;
     }
 
-    public IReadOnlyList<TenantSnapshot> Snapshots => _snapshots;
+    public IReadOnlyList<TenantSeats> Snapshots => _snapshots;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -62,10 +72,17 @@ public sealed partial class TenantGauges : BackgroundService
         try
         {
             var max = _options.CurrentValue.Metrics.MaxTenants;
-            var tenants = await _store.ListTenantsAsync().ConfigureAwait(false);
-            var reads = tenants.Take(max).Select(_store.GetTenantAsync).ToArray();
+            var count = await _store.CountTenantsAsync().ConfigureAwait(false);
+            var now = _time.GetTimestamp();
+            if (_tenants is null || _tenants.Count != count || _time.GetElapsedTime(_listedAt, now) >= RelistInterval)
+            {
+                _tenants = await _store.ListTenantsAsync().ConfigureAwait(false);
+                _listedAt = now;
+            }
+            var tenants = _tenants;
+            var reads = tenants.Take(max).Select(_store.GetSeatsAsync).ToArray();
             var snapshots = await Task.WhenAll(reads).ConfigureAwait(false);
-            _snapshots = snapshots.OfType<TenantSnapshot>().ToArray();
+            _snapshots = snapshots.OfType<TenantSeats>().ToArray();
             _labels?.Update(_snapshots.Select(t => t.Tenant));
             if (tenants.Count > max) LogTenantsCapped(tenants.Count, max);
         }
@@ -82,7 +99,7 @@ public sealed partial class TenantGauges : BackgroundService
 
     private IEnumerable<Measurement<int>> ObserveSeatLimits() => Observe(s => s.SeatLimit);
 
-    private IEnumerable<Measurement<int>> Observe(Func<TenantSnapshot, int> value)
+    private IEnumerable<Measurement<int>> Observe(Func<TenantSeats, int> value)
     {
         foreach (var s in _snapshots)
         {

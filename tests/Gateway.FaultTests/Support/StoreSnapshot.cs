@@ -35,8 +35,8 @@ public sealed record StoreSnapshot(
         return { sessions, recency, total, redis.call('SCARD', KEYS[2]), plan[2] or '-1', plan[1] or '', by_user, not_active }
         """;
 
-    /// <summary>The fixed per-tenant key set and the registry: the only keys the gateway may leave in Redis.</summary>
-    public static readonly Regex AllowedKey = new(@"^(lic:tenants|lic:\{[A-Za-z0-9._-]{1,64}\}:(plan|reserved|users|active|sessions|recency|svc|usess|audit|usage|seen|sessionlog|unused|shadow))$", RegexOptions.CultureInvariant);
+    /// <summary>The fixed per-tenant key set, the registry and the sweep's keys: the only keys the gateway may leave in Redis.</summary>
+    public static readonly Regex AllowedKey = new(@"^(lic:tenants|lic:due|lic:sweep:due|lic:sweep:full|lic:\{[A-Za-z0-9._-]{1,64}\}:(plan|reserved|users|active|sessions|recency|svc|usess|audit|usage|seen|sessionlog|unused|shadow))$", RegexOptions.CultureInvariant);
 
     public static async Task<StoreSnapshot> ReadAsync(IConnectionMultiplexer redis, string tenant)
     {
