@@ -24,6 +24,7 @@ public static class LicensingServiceCollectionExtensions
         services.AddMetrics(); // IMeterFactory for LicensingMetrics and TenantGauges; a host's own registration wins
         services.TryAddSingleton<LocalSessionCache>();
         services.TryAddSingleton<StoreHealth>();
+        services.TryAddSingleton<DurableWrites>();
         services.TryAddSingleton<LicenseStore>();
         services.TryAddSingleton<LicenseQueries>();
         services.TryAddSingleton<TouchBatcher>();

@@ -69,6 +69,9 @@ public sealed class LicensingOptions
     /// <summary>The embedded store used when <c>ConnectionStrings:Redis</c> is empty.</summary>
     public EmbeddedStoreOptions Embedded { get; set; } = new();
 
+    /// <summary>How admin writes are made durable on a store with replicas.</summary>
+    public StoreOptions Store { get; set; } = new();
+
     /// <summary>How many audit entries each tenant keeps (newest first). Default: 10000.</summary>
     public int AuditCapacity { get; set; } = 10_000;
 
@@ -180,6 +183,30 @@ public sealed class EmbeddedStoreOptions
     /// neither grows without end nor is replayed in full at every start. Default: 00:10:00.
     /// </summary>
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromMinutes(10);
+}
+
+/// <summary>
+/// The <c>Licensing:Store</c> section. Redis replicates asynchronously: a primary that dies takes the
+/// writes it had not passed on yet with it. So an admin write is answered 2xx only once enough replicas
+/// have acknowledged it.
+/// </summary>
+public sealed class StoreOptions
+{
+    /// <summary>Upper bound of <see cref="MinReplicaAcks"/>.</summary>
+    public const int MaxReplicaAcks = 16;
+
+    /// <summary>
+    /// How many replicas must acknowledge an admin write before it is answered 2xx. Default: unset, which
+    /// means 1 when the primary that holds the tenant has a replica, else 0 (no wait: a store without
+    /// replicas keeps working as before). 0 turns the wait off.
+    /// </summary>
+    public int? MinReplicaAcks { get; set; }
+
+    /// <summary>
+    /// How long an admin write waits for the replicas' acknowledgements; short of them, the answer is
+    /// 503 <c>store-not-durable</c>. Default: 00:00:01.
+    /// </summary>
+    public TimeSpan ReplicaAckTimeout { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>

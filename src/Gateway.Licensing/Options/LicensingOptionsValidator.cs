@@ -58,6 +58,10 @@ public sealed class LicensingOptionsValidator : IValidateOptions<LicensingOption
             failures.Add($"{p}Embedded:CheckpointInterval must be at least 00:00:10 (was {options.Embedded.CheckpointInterval}).");
         if (string.IsNullOrWhiteSpace(options.Embedded.DataPath))
             failures.Add($"{p}Embedded:DataPath must not be empty.");
+        if (options.Store.MinReplicaAcks is < 0 or > StoreOptions.MaxReplicaAcks)
+            failures.Add($"{p}Store:MinReplicaAcks must be between 0 and {StoreOptions.MaxReplicaAcks} (was {options.Store.MinReplicaAcks}).");
+        if (options.Store.ReplicaAckTimeout < TimeSpan.FromMilliseconds(10) || options.Store.ReplicaAckTimeout > TimeSpan.FromSeconds(30))
+            failures.Add($"{p}Store:ReplicaAckTimeout must be between 00:00:00.01 and 00:00:30 (was {options.Store.ReplicaAckTimeout}).");
         if (options.AuditCapacity is < 1 or > 1_000_000)
             failures.Add($"{p}AuditCapacity must be between 1 and 1000000 (was {options.AuditCapacity}).");
         if (options.MaxSessionsPerUser is < 0 or > TenantPlan.MaxSeatLimit)

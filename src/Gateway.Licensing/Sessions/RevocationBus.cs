@@ -33,6 +33,12 @@ namespace Gateway.Licensing.Sessions;
 /// <para>A store answer already in flight when an end was applied may describe the session as it was
 /// before; the cache's tombstones keep such an answer from bringing it back
 /// (<see cref="LocalSessionCache.Confirmed"/>).</para>
+/// <para>A store failover loses more than messages: a promoted replica may lack the newest sessions and
+/// changes of the primary it replaces (replication is asynchronous), so a cached session may no longer
+/// exist, or a revoked one may live again. The same rule settles that: any store connection that fails
+/// (a primary that died) and any slot that moves to another node (a promotion, planned or not) makes the
+/// subscription unproven, so every cached session is decided again by the store that now owns its tenant,
+/// on its next request, against that store's cap.</para>
 /// </remarks>
 public sealed partial class RevocationBus : ISessionEndedListener, IHostedService, IDisposable
 {
@@ -122,17 +128,20 @@ public sealed partial class RevocationBus : ISessionEndedListener, IHostedServic
     {
         _connection.ConnectionFailed += OnConnectionFailed;
         _connection.ConnectionRestored += OnConnectionRestored;
+        _connection.HashSlotMoved += OnHashSlotMoved;
         _started = true;
         // The store may be down at start; the gateway starts anyway and subscribes once it answers.
         _running = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
         return Task.CompletedTask;
     }
 
-    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
-    {
-        if (e.ConnectionType != ConnectionType.Subscription) return;
-        Distrust("the subscription connection failed");
-    }
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e) =>
+        Distrust(e.ConnectionType == ConnectionType.Subscription
+            ? "the subscription connection failed"
+            : "a store connection failed (the store may have failed over)");
+
+    private void OnHashSlotMoved(object? sender, HashSlotMovedEventArgs e) =>
+        Distrust("a hash slot moved to another store node (the store may have failed over)");
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
     {
@@ -301,6 +310,7 @@ public sealed partial class RevocationBus : ISessionEndedListener, IHostedServic
         {
             _connection.ConnectionFailed -= OnConnectionFailed;
             _connection.ConnectionRestored -= OnConnectionRestored;
+            _connection.HashSlotMoved -= OnHashSlotMoved;
         }
         try
         {

@@ -29,6 +29,7 @@ public sealed class LicenseStore
     private readonly IOptionsMonitor<LicensingOptions> _options;
     private readonly ISessionEndedListener[] _listeners;
     private readonly IStoreWriteBarrier? _writeBarrier;
+    private readonly DurableWrites? _durableWrites;
     private readonly ConcurrentDictionary<string, byte> _registered = new(StringComparer.Ordinal);
     private int _registeredCount;
 
@@ -37,11 +38,13 @@ public sealed class LicenseStore
         IOptionsMonitor<LicensingOptions> options,
         IEnumerable<ISessionEndedListener> listeners,
         IStoreWriteBarrier? writeBarrier = null)
+        DurableWrites? durableWrites = null)
     {
         _connection = connection;
         _options = options;
         _listeners = listeners.ToArray();
         _writeBarrier = writeBarrier;
+        _durableWrites = durableWrites;
     }
 
     public IConnectionMultiplexer Connection => _connection;
@@ -154,7 +157,7 @@ public sealed class LicenseStore
     /// </summary>
     public async Task<bool> ReleaseConfiguredPlanAsync(string tenant, string actor)
     {
-        var reply = await RunDurableAsync(tenant, LicensingScripts.ReleasePlan, actor, []).ConfigureAwait(false);
+        var reply = await RunAsync(tenant, LicensingScripts.ReleasePlan, actor, []).ConfigureAwait(false);
         Ended(tenant, reply, 1);
         return (long)reply[0] == 1;
     }
@@ -233,13 +236,15 @@ public sealed class LicenseStore
 
     /// <summary>
     /// Ends one session. With <paramref name="owner"/> set, only a session of that user is ended.
-    /// Returns false when there was no such session.
+    /// Returns false when there was no such session. <paramref name="durable"/>: see <see cref="SetUserActiveAsync"/>.
     /// </summary>
-    public async Task<bool> EndSessionAsync(string tenant, string sessionId, string reason, string actor, string? owner = null)
+    public async Task<bool> EndSessionAsync(string tenant, string sessionId, string reason, string actor, string? owner = null, bool durable = false)
     {
-        var reply = await RunDurableAsync(tenant, LicensingScripts.EndSession, actor, [sessionId, reason, owner ?? ""]).ConfigureAwait(false);
+        var (reply, acknowledged) = await RunAsync(tenant, LicensingScripts.EndSession, actor, [sessionId, reason, owner ?? ""], durable).ConfigureAwait(false);
         Ended(tenant, reply, 1);
-        return (long)reply[0] == 1;
+        var found = (long)reply[0] == 1;
+        if (found) EnsureDurable(acknowledged);
+        return found;
     }
 
     /// <summary>
@@ -363,7 +368,8 @@ public sealed class LicenseStore
     /// registry first, so a plan never exists without its tenant in the registry (swept, on the gauges);
     /// when the plan script then fails, an entry without a plan is left, which sweeps and gauges skip.
     /// </summary>
-    public async Task<PlanChangeResult> SetPlanAsync(string tenant, TenantPlan plan, bool fromConfiguration, string actor)
+    /// <param name="durable">See <see cref="SetUserActiveAsync"/>.</param>
+    public async Task<PlanChangeResult> SetPlanAsync(string tenant, TenantPlan plan, bool fromConfiguration, string actor, bool durable = false)
     {
         if (_registered.TryRemove(tenant, out _)) Interlocked.Decrement(ref _registeredCount);
         await EnsureRegisteredAsync(tenant).ConfigureAwait(false);
@@ -381,7 +387,7 @@ public sealed class LicenseStore
             args.Add(field);
             args.Add(value);
         }
-        var reply = await RunDurableAsync(tenant, LicensingScripts.SetPlan, actor, [.. args]).ConfigureAwait(false);
+        var (reply, acknowledged) = await RunAsync(tenant, LicensingScripts.SetPlan, actor, [.. args], durable).ConfigureAwait(false);
         var status = (string?)reply[0] switch
         {
             "created" => PlanChangeStatus.Created,
@@ -391,17 +397,24 @@ public sealed class LicenseStore
             var other => throw new InvalidOperationException($"Unexpected plan status '{other}'."),
         };
         var ended = Ended(tenant, reply, 2);
+        if (status is PlanChangeStatus.Created or PlanChangeStatus.Updated) EnsureDurable(acknowledged);
         return new PlanChangeResult(status, ended.Select(e => e.SessionId).ToArray(), (int)(long)reply[1]);
     }
 
     /// <summary>Activates or deactivates one user.</summary>
-    public async Task<ActivationResult> SetUserActiveAsync(string tenant, string user, bool active, string actor)
+    /// <param name="durable">
+    /// An admin write whose success must survive the loss of the primary: the replicas are waited for
+    /// (<see cref="DurableWrites"/>), and a change they did not acknowledge throws
+    /// <see cref="StoreNotDurableException"/> (after the sessions it ended were handed to the listeners).
+    /// </param>
+    public async Task<ActivationResult> SetUserActiveAsync(string tenant, string user, bool active, string actor, bool durable = false)
     {
-        var reply = await RunDurableAsync(tenant, LicensingScripts.SetUser, actor, [user, active ? "1" : "0", _options.CurrentValue.MaxUsersPerTenant]).ConfigureAwait(false);
+        var (reply, acknowledged) = await RunAsync(tenant, LicensingScripts.SetUser, actor, [user, active ? "1" : "0", _options.CurrentValue.MaxUsersPerTenant], durable).ConfigureAwait(false);
         var ended = Ended(tenant, reply, 2);
         var status = ParseActivation((string?)reply[0]);
         var isActive = (long)reply[1] == 1;
         if (status == ActivationStatus.Created && !isActive) ScheduleNow(tenant);
+        if (status is ActivationStatus.Created or ActivationStatus.Updated or ActivationStatus.Unchanged) EnsureDurable(acknowledged);
         return new ActivationResult(status, isActive, ended.Select(e => e.SessionId).ToArray());
     }
 
@@ -409,9 +422,9 @@ public sealed class LicenseStore
     /// Deactivates <paramref name="deactivate"/> and activates <paramref name="activate"/> in one atomic
     /// step. Returns the resulting states, or the reason nothing changed.
     /// </summary>
-    public async Task<SwapResult> SwapUsersAsync(string tenant, string deactivate, string activate, string actor)
+    public async Task<SwapResult> SwapUsersAsync(string tenant, string deactivate, string activate, string actor, bool durable = false)
     {
-        var reply = await RunDurableAsync(tenant, LicensingScripts.SwapUsers, actor, [deactivate, activate, _options.CurrentValue.MaxUsersPerTenant]).ConfigureAwait(false);
+        var (reply, acknowledged) = await RunAsync(tenant, LicensingScripts.SwapUsers, actor, [deactivate, activate, _options.CurrentValue.MaxUsersPerTenant], durable).ConfigureAwait(false);
         var ended = Ended(tenant, reply, 4);
         var status = (string?)reply[0] switch
         {
@@ -421,11 +434,12 @@ public sealed class LicenseStore
             "tenant_unlicensed" => ActivationStatus.TenantUnlicensed,
             var other => throw new InvalidOperationException($"Unexpected swap status '{other}'."),
         };
+        if (status == ActivationStatus.Updated) EnsureDurable(acknowledged);
         return new SwapResult(status, (long)reply[1] == 1, (long)reply[2] == 1, (long)reply[3] == 1, ended.Select(e => e.SessionId).ToArray());
     }
 
     /// <summary>Applies a list of activation changes, all or nothing. User ids must be distinct.</summary>
-    public async Task<BulkActivationResult> SetUsersActiveAsync(string tenant, IReadOnlyList<(string User, bool Active)> changes, string actor)
+    public async Task<BulkActivationResult> SetUsersActiveAsync(string tenant, IReadOnlyList<(string User, bool Active)> changes, string actor, bool durable = false)
     {
         var args = new RedisValue[1 + changes.Count * 2];
         args[0] = _options.CurrentValue.MaxUsersPerTenant;
@@ -434,7 +448,7 @@ public sealed class LicenseStore
             args[1 + 2 * i] = changes[i].User;
             args[2 + 2 * i] = changes[i].Active ? "1" : "0";
         }
-        var reply = await RunDurableAsync(tenant, LicensingScripts.SetUsers, actor, args).ConfigureAwait(false);
+        var (reply, acknowledged) = await RunAsync(tenant, LicensingScripts.SetUsers, actor, args, durable).ConfigureAwait(false);
         var status = (string?)reply[0] switch
         {
             "ok" => ActivationStatus.Updated,
@@ -453,6 +467,7 @@ public sealed class LicenseStore
             ScheduleNow(tenant);
             break;
         }
+        if (status == ActivationStatus.Updated) EnsureDurable(acknowledged);
         return new BulkActivationResult(status, (int)(long)reply[1], created, ended.Select(e => e.SessionId).ToArray());
     }
 
@@ -557,7 +572,51 @@ public sealed class LicenseStore
         }
     }
 
-    private async Task<RedisResult[]> RunAsync(string tenant, StoreScript script, string actor, RedisValue[] args)
+    private async Task<(RedisResult[] Reply, bool Durable)> RunAsync(string tenant, StoreScript script, string actor, RedisValue[] args, bool durable)
+    {
+        if (!durable) return (await RunAsync(tenant, script, actor, args).ConfigureAwait(false), true);
+        RedisResult[] reply;
+        var acknowledged = true;
+        if (_durableWrites is null)
+        {
+            reply = await RunAsync(tenant, script, actor, args).ConfigureAwait(false);
+        }
+        else
+        {
+            try
+            {
+                (var result, acknowledged) = await _durableWrites.EvaluateAsync(script, TenantKeys.For(tenant), Argv(actor, args)).ConfigureAwait(false);
+                reply = (RedisResult[])result!;
+            }
+            catch (Exception ex) when (IsUnavailable(ex))
+            {
+                throw new StoreUnavailableException("The licensing store did not answer.", ex);
+            }
+        }
+        await PassWriteBarrierAsync(tenant).ConfigureAwait(false);
+        return (reply, acknowledged);
+    }
+
+    /// <summary>A store whose reply does not yet mean "kept" (the embedded store) makes the write durable here.</summary>
+    private async Task PassWriteBarrierAsync(string tenant)
+    {
+        if (_writeBarrier is null) return;
+        try
+        {
+            await _writeBarrier.AfterWriteAsync(tenant).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsUnavailable(ex) || ex is RedisException)
+        {
+            throw new StoreUnavailableException("The licensing store did not confirm the write as kept.", ex);
+        }
+    }
+
+    private static void EnsureDurable(bool acknowledged)
+    {
+        if (!acknowledged) throw new StoreNotDurableException("Too few replicas of the licensing store acknowledged the write in time.");
+    }
+
+    private RedisValue[] Argv(string actor, RedisValue[] args)
     {
         var options = _options.CurrentValue;
         var argv = new RedisValue[3 + args.Length];
@@ -565,33 +624,20 @@ public sealed class LicenseStore
         argv[1] = options.AuditCapacity;
         argv[2] = actor;
         args.CopyTo(argv, 3);
+        return argv;
+    }
+
+    private async Task<RedisResult[]> RunAsync(string tenant, StoreScript script, string actor, RedisValue[] args)
+    {
         try
         {
-            var result = await script.EvaluateAsync(Db, TenantKeys.For(tenant), argv).ConfigureAwait(false);
+            var result = await script.EvaluateAsync(Db, TenantKeys.For(tenant), Argv(actor, args)).ConfigureAwait(false);
             return (RedisResult[])result!;
         }
         catch (Exception ex) when (IsUnavailable(ex))
         {
             throw new StoreUnavailableException("The licensing store did not answer.", ex);
         }
-    }
-
-    /// <summary>An administrative write: answered only once the store's write barrier says it is kept.</summary>
-    private async Task<RedisResult[]> RunDurableAsync(string tenant, StoreScript script, string actor, RedisValue[] args)
-    {
-        var reply = await RunAsync(tenant, script, actor, args).ConfigureAwait(false);
-        if (_writeBarrier is not null)
-        {
-            try
-            {
-                await _writeBarrier.AfterWriteAsync(tenant).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (IsUnavailable(ex) || ex is RedisException)
-            {
-                throw new StoreUnavailableException("The licensing store did not confirm the write as kept.", ex);
-            }
-        }
-        return reply;
     }
 
     internal static bool IsUnavailable(Exception ex) =>

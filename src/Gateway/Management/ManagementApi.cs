@@ -81,7 +81,8 @@ public static class ManagementApi
             .WithDescription("Operator only. Answers 201 when it created the tenant, else 200. Sessions above the new cap end at once (reason revoked): sessions of users who may no longer hold one first, then borrowed ones, then the least recently used, a reserved user's own session only when nothing else is left. A user's sessions above the per-user limit end too (least recently used first). Without maxSessionsPerUser the tenant follows Licensing:MaxSessionsPerUser. With enforcement shadow (the plan's, else the configured one) nothing ends; switching back to enforce ends sessions by the same rules.")
             .JsonBody<PlanRequest>()
             .ProblemCodes(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest)
-            .ProblemCodes(StatusCodes.Status409Conflict, ProblemCodes.SeatLimitBelowActiveUsers, ProblemCodes.PlanManagedByConfig);
+            .ProblemCodes(StatusCodes.Status409Conflict, ProblemCodes.SeatLimitBelowActiveUsers, ProblemCodes.PlanManagedByConfig)
+            .ProblemCodes(StatusCodes.Status503ServiceUnavailable, ProblemCodes.StoreNotDurable);
 
         v1.MapTenantList(endpointNamePrefix);
 
@@ -98,7 +99,8 @@ public static class ManagementApi
             .WithDescription($"Admin of the tenant or operator. For bootstrapping a tenant from the ERP's user list: either every change applies or none (409 when the result would exceed the seat limit). Each user at most once; at most {MaxBulkUsers} users.")
             .JsonBody<BulkActivationRequest>()
             .ProblemCodes(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest)
-            .ProblemCodes(StatusCodes.Status409Conflict, ProblemCodes.SeatLimitReached, ProblemCodes.UserLimitReached);
+            .ProblemCodes(StatusCodes.Status409Conflict, ProblemCodes.SeatLimitReached, ProblemCodes.UserLimitReached)
+            .ProblemCodes(StatusCodes.Status503ServiceUnavailable, ProblemCodes.StoreNotDurable);
 
         tenants.MapPost("/users/swap", SwapUsersAsync)
             .WithName(endpointNamePrefix + "SwapUsers")
@@ -106,7 +108,8 @@ public static class ManagementApi
             .WithDescription("Admin of the tenant or operator. No window in which a third party can take the freed seat. The deactivated user's sessions end at once.")
             .JsonBody<SwapRequest>()
             .ProblemCodes(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest)
-            .ProblemCodes(StatusCodes.Status409Conflict, ProblemCodes.SeatLimitReached, ProblemCodes.UserLimitReached);
+            .ProblemCodes(StatusCodes.Status409Conflict, ProblemCodes.SeatLimitReached, ProblemCodes.UserLimitReached)
+            .ProblemCodes(StatusCodes.Status503ServiceUnavailable, ProblemCodes.StoreNotDurable);
 
         tenants.MapPut("/users/{userId}", PutUserAsync)
             .WithName(endpointNamePrefix + "SetUserActive")
@@ -114,7 +117,8 @@ public static class ManagementApi
             .WithDescription("Admin of the tenant or operator. Answers 201 when it created the user record, else 200. Deactivating ends the user's sessions at once. Percent-encode the user id (a '/' as %2F).")
             .JsonBody<UserActivationRequest>()
             .ProblemCodes(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest)
-            .ProblemCodes(StatusCodes.Status409Conflict, ProblemCodes.SeatLimitReached, ProblemCodes.UserLimitReached);
+            .ProblemCodes(StatusCodes.Status409Conflict, ProblemCodes.SeatLimitReached, ProblemCodes.UserLimitReached)
+            .ProblemCodes(StatusCodes.Status503ServiceUnavailable, ProblemCodes.StoreNotDurable);
 
         tenants.MapGet("/sessions", ListSessionsAsync)
             .WithCsv()
@@ -128,7 +132,8 @@ public static class ManagementApi
             .WithSummary("End a session")
             .WithDescription("Admin of the tenant or operator. The seat is free at once; the client's next request is treated as a new session.")
             .ProblemCodes(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest)
-            .ProblemCodes(StatusCodes.Status404NotFound, ProblemCodes.SessionNotFound);
+            .ProblemCodes(StatusCodes.Status404NotFound, ProblemCodes.SessionNotFound)
+            .ProblemCodes(StatusCodes.Status503ServiceUnavailable, ProblemCodes.StoreNotDurable);
 
         tenants.MapGet("/audit", ListAuditAsync)
             .WithCsv()
@@ -157,7 +162,8 @@ public static class ManagementApi
             .WithName(endpointNamePrefix + "EndMySession")
             .WithSummary("End one of the caller's own sessions")
             .WithDescription("Any authenticated user. sessionId 'current' ends the session of this very request (the one the proxy would use for it).")
-            .ProblemCodes(StatusCodes.Status404NotFound, ProblemCodes.SessionNotFound);
+            .ProblemCodes(StatusCodes.Status404NotFound, ProblemCodes.SessionNotFound)
+            .ProblemCodes(StatusCodes.Status503ServiceUnavailable, ProblemCodes.StoreNotDurable);
 
     }
 
@@ -200,7 +206,7 @@ public static class ManagementApi
 
         var caller = Caller(context, options);
         var plan = new TenantPlan(model, body.SeatLimit, reserved) { MaxSessionsPerUser = body.MaxSessionsPerUser, Enforcement = enforcement };
-        var result = await store.SetPlanAsync(tenant, plan, fromConfiguration: false, caller.ActorFor(tenant)).ConfigureAwait(false);
+        var result = await store.SetPlanAsync(tenant, plan, fromConfiguration: false, caller.ActorFor(tenant), durable: true).ConfigureAwait(false);
         switch (result.Status)
         {
             case PlanChangeStatus.ManagedByConfig:
@@ -265,7 +271,7 @@ public static class ManagementApi
         if (error is not null) return error;
 
         var actor = Caller(context, options).ActorFor(tenant);
-        var result = await store.SetUserActiveAsync(tenant, user, body!.Active, actor).ConfigureAwait(false);
+        var result = await store.SetUserActiveAsync(tenant, user, body!.Active, actor, durable: true).ConfigureAwait(false);
         if (result.Status is ActivationStatus.Created or ActivationStatus.Updated)
             AdminChanges(context).UserActivation(actor, tenant, user, result.Active, result.EndedSessionIds.Count);
         switch (result.Status)
@@ -304,7 +310,7 @@ public static class ManagementApi
         }
 
         var actor = Caller(context, options).ActorFor(tenant);
-        var result = await store.SetUsersActiveAsync(tenant, changes, actor).ConfigureAwait(false);
+        var result = await store.SetUsersActiveAsync(tenant, changes, actor, durable: true).ConfigureAwait(false);
         if (result.Status == ActivationStatus.Updated) AdminChanges(context).BulkActivation(actor, tenant, changes, result.EndedSessionIds.Count);
         return result.Status switch
         {
@@ -328,7 +334,7 @@ public static class ManagementApi
         if (string.Equals(body.Deactivate, body.Activate, StringComparison.Ordinal)) return Problems.Invalid("deactivate and activate must name two different users.");
 
         var actor = Caller(context, options).ActorFor(tenant);
-        var result = await store.SwapUsersAsync(tenant, body.Deactivate, body.Activate, actor).ConfigureAwait(false);
+        var result = await store.SwapUsersAsync(tenant, body.Deactivate, body.Activate, actor, durable: true).ConfigureAwait(false);
         if (result.Status == ActivationStatus.Updated) AdminChanges(context).UsersSwapped(actor, tenant, body.Deactivate, body.Activate, result.EndedSessionIds.Count);
         return result.Status switch
         {
@@ -370,7 +376,7 @@ public static class ManagementApi
         if (!SessionIdentity.IsWellFormedSessionId(sessionId)) return Problems.SessionNotFound();
         if (await store.GetTenantAsync(tenant).ConfigureAwait(false) is null) return Problems.TenantNotFound(tenant);
         var actor = Caller(context, options).ActorFor(tenant);
-        var ended = await store.EndSessionAsync(tenant, sessionId, EndReason.Revoked, actor).ConfigureAwait(false);
+        var ended = await store.EndSessionAsync(tenant, sessionId, EndReason.Revoked, actor, durable: true).ConfigureAwait(false);
         if (ended) AdminChanges(context).SessionEnded(actor, tenant, sessionId);
         return ended ? TypedResults.NoContent() : Problems.SessionNotFound();
     }
@@ -478,7 +484,7 @@ public static class ManagementApi
         {
             return Problems.SessionNotFound();
         }
-        var ended = await store.EndSessionAsync(caller.Tenant!, id, EndReason.Logout, caller.ActorFor(caller.Tenant!), owner: caller.User).ConfigureAwait(false);
+        var ended = await store.EndSessionAsync(caller.Tenant!, id, EndReason.Logout, caller.ActorFor(caller.Tenant!), owner: caller.User, durable: true).ConfigureAwait(false);
         return ended ? TypedResults.NoContent() : Problems.SessionNotFound();
     }
 
@@ -631,6 +637,10 @@ public static class ManagementApi
         {
             context.HttpContext.Response.Headers.RetryAfter = LicensingProblems.StoreRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
             return Problems.StoreUnavailable();
+        }
+        catch (StoreNotDurableException)
+        {
+            return Problems.StoreNotDurable();
         }
     }
 }

@@ -53,6 +53,7 @@ internal sealed class ManagementOpenApiTransformer : IOpenApiDocumentTransformer
         [ProblemCodes.SeatLimitBelowActiveUsers] = "the new seat limit is below the number of active users; deactivate users first",
         [ProblemCodes.PlanManagedByConfig] = "the tenant's plan comes from configuration (Licensing:Tenants) and cannot be changed through the API",
         [ProblemCodes.StoreUnavailable] = "the licensing store did not answer; retry after Retry-After seconds",
+        [ProblemCodes.StoreNotDurable] = "the change was made, but too few store replicas acknowledged it in time, so it may not survive a store failover; read the state again before retrying",
     };
 
     public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)

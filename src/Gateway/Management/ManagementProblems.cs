@@ -42,6 +42,11 @@ internal static class Problems
         new ProblemResult(Create(StatusCodes.Status503ServiceUnavailable, ProblemCodes.StoreUnavailable,
             "Licensing store unavailable", "The licensing store did not answer in time. Retry later.").ProblemDetails);
 
+    /// <summary>503 <c>store-not-durable</c>: the write may or may not survive; no Retry-After, the client reads again first.</summary>
+    public static IResult StoreNotDurable() =>
+        new ProblemResult(Create(StatusCodes.Status503ServiceUnavailable, ProblemCodes.StoreNotDurable,
+            "Change not durable", "The change was made, but too few replicas of the licensing store acknowledged it in time: it may be lost if the store fails over. Read the current state before retrying.").ProblemDetails);
+
     public static ProblemHttpResult Invalid(string detail) =>
         Create(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, "Invalid request", detail);
 

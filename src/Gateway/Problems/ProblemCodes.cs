@@ -29,6 +29,7 @@ internal static class ProblemCodes
     public const string SeatsExhausted = "seats-exhausted";
     public const string UserSessionsExhausted = "user-sessions-exhausted";
     public const string StoreUnavailable = "store-unavailable";
+    public const string StoreNotDurable = "store-not-durable";
     public const string NotFound = "not-found";
     public const string TenantMismatch = "tenant-mismatch";
     public const string TokenMissing = "token-missing";

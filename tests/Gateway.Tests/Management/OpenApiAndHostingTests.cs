@@ -56,6 +56,12 @@ public sealed class OpenApiAndHostingTests(ManagementFixture fixture)
         Assert.Equal(["seat-limit-reached", "user-limit-reached"], Codes("/_licensing/v1/tenants/{tenant}/users/{userId}", "put", "409"));
         Assert.Equal(["seat-limit-reached", "user-limit-reached"], Codes("/_licensing/v1/tenants/{tenant}/users", "patch", "409"));
         Assert.Equal(["seat-limit-reached", "user-limit-reached"], Codes("/_licensing/v1/tenants/{tenant}/users/swap", "post", "409"));
+        // Every admin write may be 503 store-not-durable; reads only store-unavailable.
+        foreach (var (method, path) in Operations)
+        {
+            string[] expected = method == "get" ? ["store-unavailable"] : ["store-unavailable", "store-not-durable"];
+            Assert.Equal(expected, Codes(path, method, "503"));
+        }
         var planProperties = doc.GetProperty("components").GetProperty("schemas").GetProperty("PlanRequest").GetProperty("properties");
         Assert.True(planProperties.TryGetProperty("maxSessionsPerUser", out _));
         Assert.True(doc.GetProperty("components").GetProperty("schemas").GetProperty("TenantResponse").GetProperty("properties").TryGetProperty("maxSessionsPerUser", out _));
