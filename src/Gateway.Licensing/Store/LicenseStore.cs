@@ -37,8 +37,8 @@ public sealed class LicenseStore
         IConnectionMultiplexer connection,
         IOptionsMonitor<LicensingOptions> options,
         IEnumerable<ISessionEndedListener> listeners,
+        DurableWrites? durableWrites = null,
         IStoreWriteBarrier? writeBarrier = null)
-        DurableWrites? durableWrites = null)
     {
         _connection = connection;
         _options = options;
