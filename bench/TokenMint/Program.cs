@@ -1,6 +1,6 @@
 // Bench-only helper for bench/run.sh.
 //
-//   TokenMint mint  --key BASE64 --issuer ISS --audience AUD --tenant T --users N [--user-prefix u]
+//   TokenMint mint  --key BASE64 --issuer ISS --audience AUD --tenant T --users N [--user-prefix u] [--role R]
 //                   [--lifetime-seconds 7200] --out FILE
 //       Writes N HS256 JWTs, one per line, for users {prefix}0..{prefix}N-1 of tenant T.
 //
@@ -49,6 +49,7 @@ static int Mint(Dictionary<string, string> o)
     var users = int.Parse(Required(o, "users"));
     var prefix = o.GetValueOrDefault("user-prefix", "u");
     var lifetime = long.Parse(o.GetValueOrDefault("lifetime-seconds", "7200"));
+    var role = o.GetValueOrDefault("role");
     var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
     var header = Base64Url(Encoding.UTF8.GetBytes("""{"alg":"HS256","typ":"JWT"}"""));
@@ -56,7 +57,7 @@ static int Mint(Dictionary<string, string> o)
     using var output = new StreamWriter(Required(o, "out"), append: false, new UTF8Encoding(false), 1 << 16);
     for (var i = 0; i < users; i++)
     {
-        var payload = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
+        var claims = new Dictionary<string, object>
         {
             ["iss"] = issuer,
             ["aud"] = audience,
@@ -65,7 +66,9 @@ static int Mint(Dictionary<string, string> o)
             ["iat"] = now,
             ["nbf"] = now - 60,
             ["exp"] = now + lifetime,
-        });
+        };
+        if (role is not null) claims["role"] = role;
+        var payload = JsonSerializer.SerializeToUtf8Bytes(claims);
         var signingInput = header + "." + Base64Url(payload);
         var signature = hmac.ComputeHash(Encoding.ASCII.GetBytes(signingInput));
         output.Write(signingInput);
