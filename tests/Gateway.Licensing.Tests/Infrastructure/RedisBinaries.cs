@@ -36,19 +36,7 @@ internal sealed class RedisBinaries
     public RedisBinariesSource Source { get; }
 
     /// <summary>The full path of <paramref name="name"/> in the directories of <paramref name="searchPath"/>, or null.</summary>
-    public static string? FindOnPath(string name, string searchPath)
-    {
-        foreach (var dir in searchPath.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = Path.Combine(dir, name);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
-    }
+    public static string? FindOnPath(string name, string searchPath) => DebianPackageCache.FindOnPath(name, searchPath);
 }
 
 internal enum RedisBinariesSource

@@ -59,7 +59,7 @@ public sealed class RedisProvisionerTests : IDisposable
             Assert.Equal(":1", await RespClient.TryCommandAsync(port, TimeSpan.FromSeconds(5),
                 "EVAL", "local t = redis.call('TIME') redis.call('SET', KEYS[1], t[1]) return redis.call('EXISTS', KEYS[1])", "1", "lic:{t}:k"));
 
-            var cli = RedisProvisioner.Run(binaries.Cli, ["-p", port.ToString(), "PING"], directory, null, TimeSpan.FromSeconds(30), new StringBuilder());
+            var cli = DebianPackageCache.Run(binaries.Cli, ["-p", port.ToString(), "PING"], directory, null, TimeSpan.FromSeconds(30), new StringBuilder());
             Assert.Equal(0, cli.ExitCode);
             Assert.Equal("PONG", cli.Output.Trim());
         }
@@ -166,7 +166,7 @@ public sealed class RedisProvisionerTests : IDisposable
     [InlineData("", "")]
     public void Depends_fields_give_the_first_of_each_alternative_without_versions(string depends, string expected)
     {
-        Assert.Equal(expected, string.Join(',', RedisProvisioner.ParseDependencies(depends)));
+        Assert.Equal(expected, string.Join(',', DebianPackageCache.ParseDependencies(depends)));
     }
 
     private static async Task<string?> WaitForPongAsync(int port)

@@ -12,15 +12,13 @@ namespace Gateway.Tests.SeatConsole;
 
 /// <summary>
 /// The console in a real browser: an OpenID Connect provider (<see cref="OidcProvider"/>), the real gateway on
-/// Kestrel with the console signing in there, and headless Chromium from the OS packages driven by Playwright.
+/// Kestrel with the console signing in there, and headless Chromium from the OS packages driven by Playwright
+/// (the machine's, else fetched from the distribution's packages: <see cref="ChromiumProvisioner"/>).
 /// Started once per test class: Chromium and the provider are the expensive parts. Tenants are created through
 /// the management API (bearer tokens), so the console can change their plans; each test uses its own.
 /// </summary>
 public sealed class ConsoleBrowserFixture : IAsyncLifetime
 {
-    /// <summary>Where the tests look for Chromium; <c>CHROMIUM_PATH</c> overrides it.</summary>
-    public static string ChromiumPath => Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } path ? path : "/usr/bin/chromium";
-
     public OidcProvider Provider { get; } = new();
     public ConsoleGateway Gateway { get; private set; } = null!;
     public IPlaywright Playwright { get; private set; } = null!;
@@ -35,12 +33,8 @@ public sealed class ConsoleBrowserFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        if (!File.Exists(ChromiumPath))
-        {
-            // Never skipped: CI installs Chromium (.ci/run); a developer installs it once.
-            throw new InvalidOperationException(
-                $"The console's browser tests need Chromium at {ChromiumPath} (Debian/Ubuntu: apt-get install chromium; or set CHROMIUM_PATH).");
-        }
+        // Never skipped: without Chromium on the machine it is fetched, or this fails naming what to install.
+        var chromium = ChromiumProvisioner.Current;
         var clock = Stopwatch.StartNew();
         await Provider.InitializeAsync();
         ProviderStart = clock.Elapsed;
@@ -53,7 +47,7 @@ public sealed class ConsoleBrowserFixture : IAsyncLifetime
 
         clock.Restart();
         Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
-        Browser = await Playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = ChromiumPath });
+        Browser = await Playwright.Chromium.LaunchAsync(chromium.LaunchOptions());
         BrowserStart = clock.Elapsed;
     }
 
