@@ -24,7 +24,11 @@ public sealed class ConsoleBrowserFixture : IAsyncLifetime
     public IPlaywright Playwright { get; private set; } = null!;
     public IBrowser Browser { get; private set; } = null!;
 
-    /// <summary>Seconds spent starting the provider, the gateway, and Playwright with Chromium (reported by the tests).</summary>
+    /// <summary>The Chromium launched: the machine's, or a copy fetched now or earlier (its first fetch is in <see cref="ChromiumResolve"/>).</summary>
+    internal ChromiumBrowser Chromium { get; private set; } = null!;
+
+    /// <summary>Time spent finding (or fetching) Chromium, starting the provider, the gateway, and Playwright with Chromium (reported by the tests).</summary>
+    public TimeSpan ChromiumResolve { get; private set; }
     public TimeSpan ProviderStart { get; private set; }
     public TimeSpan GatewayStart { get; private set; }
     public TimeSpan BrowserStart { get; private set; }
@@ -34,8 +38,11 @@ public sealed class ConsoleBrowserFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         // Never skipped: without Chromium on the machine it is fetched, or this fails naming what to install.
-        var chromium = ChromiumProvisioner.Current;
         var clock = Stopwatch.StartNew();
+        Chromium = ChromiumProvisioner.Current;
+        ChromiumResolve = clock.Elapsed;
+
+        clock.Restart();
         await Provider.InitializeAsync();
         ProviderStart = clock.Elapsed;
 
@@ -47,7 +54,7 @@ public sealed class ConsoleBrowserFixture : IAsyncLifetime
 
         clock.Restart();
         Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
-        Browser = await Playwright.Chromium.LaunchAsync(chromium.LaunchOptions());
+        Browser = await Playwright.Chromium.LaunchAsync(Chromium.LaunchOptions());
         BrowserStart = clock.Elapsed;
     }
 

@@ -21,6 +21,7 @@ public sealed class ConsoleBrowserTests(ConsoleBrowserFixture fixture, ITestOutp
     [Fact]
     public async Task An_admin_signs_in_through_the_provider_and_sees_the_seats_in_use()
     {
+        output.WriteLine($"Chromium ({fixture.Chromium.Source}): {fixture.Chromium.ExecutablePath}, found or fetched in {fixture.ChromiumResolve.TotalSeconds:F2} s");
         output.WriteLine($"provider start {fixture.ProviderStart.TotalSeconds:F2} s, gateway start {fixture.GatewayStart.TotalSeconds:F2} s, Playwright + Chromium launch {fixture.BrowserStart.TotalSeconds:F2} s");
         await fixture.PutPlanAsync("signin", new { model = "RegisteredUsers", seatLimit = 5 });
         await fixture.SetUserActiveAsync("signin", "bob", true);
