@@ -26,6 +26,9 @@ purge(64)
 local model, limit = plan()
 
 local shared = 0
+-- Set once the tenant is known to run in shadow mode; until then (and when enforced) no session of it
+-- carries a shadow note, so the reply need not look for one.
+local SHADOW = false
 local function reply(outcome, created, retry_ms, yours)
   local started, left = 0, -1
   local rec = redis.call('HGET', K_SESSIONS, SID)
@@ -36,7 +39,7 @@ local function reply(outcome, created, retry_ms, yours)
     if deadline then left = math.max(0, tonumber(deadline) - NOW) end
   end
   local shadow = ''
-  if rec then shadow = redis.call('HGET', K_SHADOW, SID) or '' end
+  if rec and SHADOW then shadow = redis.call('HGET', K_SHADOW, SID) or '' end
   return with_ended({ outcome, created, limit, redis.call('HLEN', K_SESSIONS), retry_ms or 0, yours or '', shared, started, left, shadow, REGISTERED_AT })
 end
 
@@ -58,7 +61,7 @@ if not model then return reply('tenant_unlicensed', 0) end
 -- Shadow mode: nothing is refused or preempted for seats; what enforcement would have done is noted on
 -- the session instead. Sessions noted so are how a tenant enforced again (by configuration, whose
 -- change no script sees) finds that it may be above its limits: the first admission puts it back.
-local SHADOW = is_shadow(DEFAULT_ENFORCEMENT)
+SHADOW = is_shadow(DEFAULT_ENFORCEMENT)
 if not SHADOW and redis.call('EXISTS', K_SHADOW) == 1 then
   enforce_limits(model, limit, DEFAULT_PER_USER, 'revoked')
 end

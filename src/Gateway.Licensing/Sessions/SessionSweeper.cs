@@ -3,6 +3,7 @@ using Gateway.Licensing.Store;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace Gateway.Licensing.Sessions;
 
@@ -87,8 +88,10 @@ public sealed partial class SessionSweeper : BackgroundService
                 all = await SweepAllAsync().ConfigureAwait(false);
             }
         }
-        catch (StoreUnavailableException ex)
+        catch (Exception ex) when (ex is StoreUnavailableException or RedisException)
         {
+            // Also a store error such as READONLY from a demoted primary: the next interval tries again,
+            // and the sweeper (a hosted service) must not stop the gateway.
             LogSweepFailed(ex);
         }
         return (due, all);
@@ -161,12 +164,16 @@ public sealed partial class SessionSweeper : BackgroundService
         {
             return (null, ex);
         }
+        catch (RedisException ex)
+        {
+            return (null, new StoreUnavailableException($"Sweep of tenant {tenant} failed in the store.", ex));
+        }
     }
 
     [LoggerMessage(EventId = 1040, Level = LogLevel.Debug, Message = "Sweep ended {Count} expired sessions of tenant {Tenant}")]
     private partial void LogSwept(string tenant, int count);
 
-    [LoggerMessage(EventId = 1041, Level = LogLevel.Debug, Message = "Sweep skipped: the licensing store is unavailable")]
+    [LoggerMessage(EventId = 1041, Level = LogLevel.Debug, Message = "Sweep skipped: the licensing store is unavailable or failed; the next interval tries again")]
     private partial void LogSweepFailed(Exception exception);
 
     [LoggerMessage(EventId = 1400, Level = LogLevel.Debug, Message = "Full sweep of {Count} tenants done; the due index is repaired")]

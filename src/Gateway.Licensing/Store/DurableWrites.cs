@@ -29,15 +29,17 @@ public sealed partial class DurableWrites : IDisposable
     private readonly IConnectionMultiplexer _connection;
     private readonly IOptionsMonitor<LicensingOptions> _options;
     private readonly ILogger<DurableWrites> _logger;
+    private readonly IStoreWriteBarrier? _barrier;
     private readonly ConcurrentDictionary<EndPoint, byte> _seenWithReplica = new();
     private readonly SemaphoreSlim _connecting = new(1, 1);
     private ConnectionMultiplexer? _writer;
 
-    public DurableWrites(IConnectionMultiplexer connection, IOptionsMonitor<LicensingOptions> options, ILogger<DurableWrites> logger)
+    public DurableWrites(IConnectionMultiplexer connection, IOptionsMonitor<LicensingOptions> options, ILogger<DurableWrites> logger, IStoreWriteBarrier? barrier = null)
     {
         _connection = connection;
         _options = options;
         _logger = logger;
+        _barrier = barrier;
     }
 
     /// <summary>
@@ -47,6 +49,13 @@ public sealed partial class DurableWrites : IDisposable
     /// </summary>
     internal async Task<(RedisResult Reply, bool Durable)> EvaluateAsync(StoreScript script, RedisKey[] keys, RedisValue[] args)
     {
+        if (_barrier is not null)
+        {
+            // A store with a write barrier (the embedded store) has no replicas: its own commit is the wait.
+            var written = await script.EvaluateAsync(_connection.GetDatabase(), keys, args).ConfigureAwait(false);
+            return (written, await PassBarrierAsync().ConfigureAwait(false));
+        }
+
         var required = await RequiredAcksAsync(keys[0]).ConfigureAwait(false);
         if (required == 0) return (await script.EvaluateAsync(_connection.GetDatabase(), keys, args).ConfigureAwait(false), true);
 
@@ -74,6 +83,20 @@ public sealed partial class DurableWrites : IDisposable
             LogWaitFailed(Describe(server.EndPoint), ex);
         }
         return (reply, false);
+    }
+
+    private async Task<bool> PassBarrierAsync()
+    {
+        try
+        {
+            await _barrier!.AfterWriteAsync().ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex) when (LicenseStore.IsUnavailable(ex) || ex is RedisException)
+        {
+            LogBarrierFailed(ex);
+            return false;
+        }
     }
 
     /// <summary>How many replicas must acknowledge a write to <paramref name="key"/>.</summary>
@@ -167,6 +190,9 @@ public sealed partial class DurableWrites : IDisposable
 
     [LoggerMessage(EventId = 1302, Level = LogLevel.Warning, Message = "The tenant's slot moved from {Before} to {After} during an admin write; it is answered 503 store-not-durable")]
     private partial void LogOwnerMoved(string before, string after);
+
+    [LoggerMessage(EventId = 1304, Level = LogLevel.Warning, Message = "The licensing store could not commit an admin write to disk; it is answered 503 store-not-durable")]
+    private partial void LogBarrierFailed(Exception exception);
 
     [LoggerMessage(EventId = 1303, Level = LogLevel.Information, Message = "The licensing store at {EndPoint} has a replica: admin writes wait for its acknowledgement from now on")]
     private partial void LogReplicaSeen(string endPoint);

@@ -1,14 +1,14 @@
 namespace Gateway.Licensing.Store;
 
 /// <summary>
-/// Runs after an administrative write (plan, activation, swap, ended session) and before it is
-/// acknowledged: a store whose own reply does not yet mean "kept" makes the write durable here, or
-/// throws <see cref="StoreUnavailableException"/> so the caller answers 503 instead of a 2xx it
-/// could not keep. Admissions and touches do not pass through it: a lost session is admitted again
-/// on its next request, a lost activation is not.
+/// Registered only for a store whose reply to a write does not yet mean "kept" (the embedded store,
+/// which answers before its append-only log is committed). <see cref="DurableWrites"/> passes every
+/// admin write through it before the write may be answered 2xx; such a store has no replicas to wait
+/// for. Admissions and touches do not pass through it: a lost session is admitted again on its next
+/// request, a lost activation is not.
 /// </summary>
 public interface IStoreWriteBarrier
 {
-    /// <summary>Returns once the writes made so far for <paramref name="tenant"/> are durable.</summary>
-    Task AfterWriteAsync(string tenant);
+    /// <summary>Returns once everything written so far is durable; throws when it could not be made so.</summary>
+    Task AfterWriteAsync();
 }

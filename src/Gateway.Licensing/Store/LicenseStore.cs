@@ -28,7 +28,6 @@ public sealed class LicenseStore
     private readonly IConnectionMultiplexer _connection;
     private readonly IOptionsMonitor<LicensingOptions> _options;
     private readonly ISessionEndedListener[] _listeners;
-    private readonly IStoreWriteBarrier? _writeBarrier;
     private readonly DurableWrites? _durableWrites;
     private readonly ConcurrentDictionary<string, byte> _registered = new(StringComparer.Ordinal);
     private int _registeredCount;
@@ -37,13 +36,11 @@ public sealed class LicenseStore
         IConnectionMultiplexer connection,
         IOptionsMonitor<LicensingOptions> options,
         IEnumerable<ISessionEndedListener> listeners,
-        DurableWrites? durableWrites = null,
-        IStoreWriteBarrier? writeBarrier = null)
+        DurableWrites? durableWrites = null)
     {
         _connection = connection;
         _options = options;
         _listeners = listeners.ToArray();
-        _writeBarrier = writeBarrier;
         _durableWrites = durableWrites;
     }
 
@@ -77,25 +74,8 @@ public sealed class LicenseStore
             options.DefaultEnforcementFor(identity.Tenant).ToName(),
         ]).ConfigureAwait(false);
 
-        var outcome = (string?)reply[0] switch
-        {
-            "admitted" => AdmissionOutcome.Admitted,
-            "preempted" => AdmissionOutcome.Preempted,
-            "seats_exhausted" => AdmissionOutcome.SeatsExhausted,
-            "user_inactive" => AdmissionOutcome.UserInactive,
-            "tenant_unlicensed" => AdmissionOutcome.TenantUnlicensed,
-            "user_sessions_exhausted" => AdmissionOutcome.UserSessionsExhausted,
-            var other => throw new InvalidOperationException($"Unexpected admission outcome '{other}'."),
-        };
-        var shadowOf = (string?)reply[9] switch
-        {
-            null or "" => (AdmissionOutcome?)null,
-            "seats_exhausted" => AdmissionOutcome.SeatsExhausted,
-            "user_sessions_exhausted" => AdmissionOutcome.UserSessionsExhausted,
-            "user_inactive" => AdmissionOutcome.UserInactive,
-            "preempted" => AdmissionOutcome.Preempted,
-            var other => throw new InvalidOperationException($"Unexpected shadow outcome '{other}'."),
-        };
+        var outcome = ParseOutcome((string?)reply[0]) ?? throw new InvalidOperationException("Admission reply without an outcome.");
+        var shadowOf = ParseOutcome((string?)reply[9]);
         var ended = Ended(identity.Tenant, reply, 11);
         var lifetimeLeft = (long)reply[8];
         var registeredMs = (long)reply[10];
@@ -574,40 +554,15 @@ public sealed class LicenseStore
 
     private async Task<(RedisResult[] Reply, bool Durable)> RunAsync(string tenant, StoreScript script, string actor, RedisValue[] args, bool durable)
     {
-        if (!durable) return (await RunAsync(tenant, script, actor, args).ConfigureAwait(false), true);
-        RedisResult[] reply;
-        var acknowledged = true;
-        if (_durableWrites is null)
-        {
-            reply = await RunAsync(tenant, script, actor, args).ConfigureAwait(false);
-        }
-        else
-        {
-            try
-            {
-                (var result, acknowledged) = await _durableWrites.EvaluateAsync(script, TenantKeys.For(tenant), Argv(actor, args)).ConfigureAwait(false);
-                reply = (RedisResult[])result!;
-            }
-            catch (Exception ex) when (IsUnavailable(ex))
-            {
-                throw new StoreUnavailableException("The licensing store did not answer.", ex);
-            }
-        }
-        await PassWriteBarrierAsync(tenant).ConfigureAwait(false);
-        return (reply, acknowledged);
-    }
-
-    /// <summary>A store whose reply does not yet mean "kept" (the embedded store) makes the write durable here.</summary>
-    private async Task PassWriteBarrierAsync(string tenant)
-    {
-        if (_writeBarrier is null) return;
+        if (!durable || _durableWrites is null) return (await RunAsync(tenant, script, actor, args).ConfigureAwait(false), true);
         try
         {
-            await _writeBarrier.AfterWriteAsync(tenant).ConfigureAwait(false);
+            var (reply, acknowledged) = await _durableWrites.EvaluateAsync(script, TenantKeys.For(tenant), Argv(actor, args)).ConfigureAwait(false);
+            return ((RedisResult[])reply!, acknowledged);
         }
-        catch (Exception ex) when (IsUnavailable(ex) || ex is RedisException)
+        catch (Exception ex) when (IsUnavailable(ex))
         {
-            throw new StoreUnavailableException("The licensing store did not confirm the write as kept.", ex);
+            throw new StoreUnavailableException("The licensing store did not answer.", ex);
         }
     }
 
@@ -670,6 +625,19 @@ public sealed class LicenseStore
         }
         return new ExpiredSessions(idle, lifetime);
     }
+
+    /// <summary>An outcome as the scripts write it (<c>seats_exhausted</c>); null for '' (no outcome, e.g. no shadow note).</summary>
+    private static AdmissionOutcome? ParseOutcome(string? outcome) => outcome switch
+    {
+        null or "" => null,
+        "admitted" => AdmissionOutcome.Admitted,
+        "preempted" => AdmissionOutcome.Preempted,
+        "seats_exhausted" => AdmissionOutcome.SeatsExhausted,
+        "user_inactive" => AdmissionOutcome.UserInactive,
+        "tenant_unlicensed" => AdmissionOutcome.TenantUnlicensed,
+        "user_sessions_exhausted" => AdmissionOutcome.UserSessionsExhausted,
+        var other => throw new InvalidOperationException($"Unexpected admission outcome '{other}'."),
+    };
 
     private static ActivationStatus ParseActivation(string? status) => status switch
     {

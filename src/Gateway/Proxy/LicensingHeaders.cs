@@ -55,7 +55,7 @@ internal static class LicensingHeaders
     /// Marks a request of a session that enforcement would have refused (shadow mode) with the refusal's
     /// problem code. A would-be preemption is not marked: it would have ended another session, not this one.
     /// </summary>
-    public static void SetShadow(IHeaderDictionary headers, AdmissionOutcome? wouldBe)
+    public static void SetShadow(IHeaderDictionary headers, AdmissionOutcome wouldBe)
     {
         var code = wouldBe switch
         {

@@ -98,7 +98,7 @@ internal sealed partial class SeatLicensingMiddleware(
             // Admitted, preempted (admitted after ending a borrowed session), or FailOpen during an
             // outage (the engine counts and logs that).
             LicensingHeaders.SetForwarded(context.Request.Headers, decision.SessionId, tenant);
-            if (decision.ShadowOf is not null) LicensingHeaders.SetShadow(context.Request.Headers, decision.ShadowOf);
+            if (decision.ShadowOf is { } wouldBe) LicensingHeaders.SetShadow(context.Request.Headers, wouldBe);
             if (decision.Entry is { } entry)
             {
                 // One 56-byte object per request; the completion callback costs no allocation on a reused

@@ -42,9 +42,8 @@ internal static class ConsoleAuthentication
     /// </summary>
     public const string ApplicationName = "seat-gateway";
 
-    /// <summary>Sub-paths of <c>{ManagementPath}/console</c>.</summary>
+    /// <summary>The console's path under <c>{ManagementPath}</c>.</summary>
     public const string ConsoleSegment = "/console";
-    public const string CallbackSegment = "/console/signin-oidc";
 
     public static IServiceCollection AddSeatConsole(this IServiceCollection services)
     {

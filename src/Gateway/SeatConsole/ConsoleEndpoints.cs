@@ -73,7 +73,7 @@ internal static class ConsoleEndpoints
     /// <c>returnUrl</c>, a path under the console, is where the browser goes afterwards (default: the console).
     /// </summary>
     private static async Task SignInAsync(HttpContext context, IOptions<SeatConsoleOptions> consoleOptions, IOptions<LicensingOptions> licensingOptions,
-        IHostEnvironment environment, ConsoleLog log)
+        IHostEnvironment environment)
     {
         var licensing = licensingOptions.Value;
         var consolePath = ConsoleAuthentication.ConsolePath(licensing);

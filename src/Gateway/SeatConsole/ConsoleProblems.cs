@@ -14,11 +14,6 @@ internal static class ConsoleProblems
         ProblemResponse.WriteAsync(context, StatusCodes.Status401Unauthorized, ProblemCodes.SignInRequired,
             "Sign-in required", "The console needs a sign-in: open the console's sign-in page (console/signin) and retry.");
 
-    public static Task AntiforgeryTokenInvalid(HttpContext context) =>
-        ProblemResponse.WriteAsync(context, StatusCodes.Status400BadRequest, ProblemCodes.AntiforgeryTokenInvalid,
-            "Antiforgery token invalid",
-            $"A change through the console needs the header {ConsoleAuthentication.AntiforgeryHeader} with the antiforgery token of this sign-in (console/me answers it).");
-
     public static Task StoreUnavailable(HttpContext context)
     {
         context.Response.Headers.RetryAfter = LicensingProblems.StoreRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);

@@ -19,7 +19,7 @@ internal sealed partial class EmbeddedStoreCheckpointer(
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!string.IsNullOrWhiteSpace(configuration.GetConnectionString(StoreConnector.ConnectionStringName))) return;
+        if (!StoreConnector.UsesEmbeddedStore(configuration)) return;
         var connection = services.GetRequiredService<IConnectionMultiplexer>();
         while (!stoppingToken.IsCancellationRequested)
         {

@@ -12,11 +12,15 @@ internal sealed partial class StoreConnector(IConfiguration configuration, IServ
     public const string ConnectionStringName = "Redis";
     public const string ConnectionStringKey = "ConnectionStrings:" + ConnectionStringName;
 
+    /// <summary>Whether the gateway runs on the embedded store: <c>ConnectionStrings:Redis</c> is empty.</summary>
+    public static bool UsesEmbeddedStore(IConfiguration configuration) =>
+        string.IsNullOrWhiteSpace(configuration.GetConnectionString(ConnectionStringName));
+
     public IConnectionMultiplexer Connect()
     {
         var configured = configuration.GetConnectionString(ConnectionStringName);
         ConfigurationOptions options;
-        if (string.IsNullOrWhiteSpace(configured))
+        if (UsesEmbeddedStore(configuration))
         {
             var embedded = services.GetRequiredService<EmbeddedStoreHost>();
             options = StoreConnectionOptions.Create(embedded.ConnectionString, "The embedded store's connection string");
@@ -25,7 +29,7 @@ internal sealed partial class StoreConnector(IConfiguration configuration, IServ
         }
         else
         {
-            options = StoreConnectionOptions.Create(configured, ConnectionStringKey);
+            options = StoreConnectionOptions.Create(configured!, ConnectionStringKey);
         }
 
         // Endpoints only: the configuration string may carry a password.

@@ -16,7 +16,10 @@ internal static class StoreServiceCollectionExtensions
         services.TryAddSingleton<EmbeddedStoreHost>();
         services.TryAddSingleton<StoreConnector>();
         services.TryAddSingleton<IConnectionMultiplexer>(sp => sp.GetRequiredService<StoreConnector>().Connect());
-        services.TryAddSingleton<IStoreWriteBarrier, EmbeddedStoreWriteBarrier>();
+        // Null on Redis: only a store with a barrier makes admin writes wait for its own commit.
+        services.TryAddSingleton<IStoreWriteBarrier>(sp => StoreConnector.UsesEmbeddedStore(sp.GetRequiredService<IConfiguration>())
+            ? new EmbeddedStoreWriteBarrier(sp.GetRequiredService<IConnectionMultiplexer>())
+            : null!);
         services.AddHostedService<EmbeddedStoreCheckpointer>();
         return services;
     }
