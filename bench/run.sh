@@ -656,7 +656,7 @@ if [[ $OUT != - ]]; then
     echo "wrk -t1 -c$CONNECTIONS -d${ROUND_SECONDS}s --latency -s bench/admit.lua http://127.0.0.1:\$PORT/ -- admit.tokens PREFIX"
     echo "# exact at the cap, and the memory tenants:"
     echo "dotnet artifacts/bench/tokenmint/TokenMint.dll admit --url http://127.0.0.1:\$PORT/ --tokens cap.tokens --attempts 3000 --concurrency 64"
-    echo "redis-cli -p \$REDIS_PORT HLEN 'lic:{cap}:sessions'"
+    echo "curl -s -H \"Authorization: Bearer \$OPS_TOKEN\" http://127.0.0.1:\$PORT/_licensing/v1/tenants/cap   # activeSessions; the embedded store takes no outside client"
     echo "redis-cli -p \$REDIS_PORT MEMORY USAGE 'lic:{mema}:sessions' SAMPLES 0; redis-cli -p \$REDIS_PORT INFO memory"
     echo '```'
     if [[ -n $kept ]]; then echo; printf '%s\n' "$kept"; fi
