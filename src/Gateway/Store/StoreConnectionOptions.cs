@@ -14,7 +14,9 @@ internal static class StoreConnectionOptions
     /// <summary>
     /// Parses <paramref name="connectionString"/> and applies the gateway's policy: never abort on a
     /// failed connect, fail commands at once while disconnected (no backlog), short timeouts. Timeouts
-    /// written explicitly in the connection string are kept.
+    /// written explicitly in the connection string are kept. Admin commands are allowed: the gateway's
+    /// own durability check asks the store about its replicas (<c>INFO replication</c>, <c>CLUSTER NODES</c>),
+    /// which the client refuses otherwise; the gateway sends no other admin command to a Redis it is given.
     /// </summary>
     public static ConfigurationOptions Create(string connectionString, string keyName)
     {
@@ -35,6 +37,7 @@ internal static class StoreConnectionOptions
         options.BacklogPolicy = BacklogPolicy.FailFast;
         options.ReconnectRetryPolicy = new ExponentialRetry(500, 5_000);
         options.ClientName ??= "seat-gateway";
+        options.AllowAdmin = true;
         if (!Mentions(connectionString, "connectTimeout")) options.ConnectTimeout = DefaultConnectTimeoutMs;
         if (!Mentions(connectionString, "syncTimeout")) options.SyncTimeout = DefaultCommandTimeoutMs;
         if (!Mentions(connectionString, "asyncTimeout")) options.AsyncTimeout = DefaultCommandTimeoutMs;

@@ -24,8 +24,6 @@ internal sealed partial class StoreConnector(IConfiguration configuration, IServ
         {
             var embedded = services.GetRequiredService<EmbeddedStoreHost>();
             options = StoreConnectionOptions.Create(embedded.ConnectionString, "The embedded store's connection string");
-            // In-process and on loopback only; lets the checkpointer send BGSAVE.
-            options.AllowAdmin = true;
         }
         else
         {
