@@ -178,6 +178,7 @@ internal sealed partial class DebianPackageCache
             System.IO.Directory.CreateDirectory(lib);
             var ldd = FindOnPath("ldd", _owner.SearchPath);
             var asked = new HashSet<string>(requested, StringComparer.Ordinal);
+            var extracted = new List<string>();
             var copied = 0;
             for (var level = 1; ldd is not null; level++)
             {
@@ -185,6 +186,16 @@ internal sealed partial class DebianPackageCache
                 if (missing.Count == 0)
                 {
                     break;
+                }
+
+                // A library found missing only now may ship in a package fetched at an earlier level,
+                // beside the library that needs it (libpulse0 keeps libpulsecommon in a folder of its own,
+                // which its RUNPATH names on an installed system but not in this copy).
+                var fromEarlier = CopyMissing(extracted, missing, lib);
+                if (fromEarlier > 0)
+                {
+                    copied += fromEarlier;
+                    continue;
                 }
 
                 var dependencies = debs
@@ -201,15 +212,28 @@ internal sealed partial class DebianPackageCache
                 var depsRoot = Path.Combine(Work, $"deps-{level}");
                 debs = Download(dependencies, Path.Combine(Work, $"debs-{level}"));
                 Extract(debs, depsRoot);
-                foreach (var soname in missing)
+                extracted.Add(depsRoot);
+                copied += CopyMissing([depsRoot], missing, lib);
+            }
+
+            return copied;
+        }
+
+        /// <summary>Copies each of <paramref name="missing"/> found under one of <paramref name="roots"/> into <paramref name="lib"/>; returns how many.</summary>
+        private int CopyMissing(IEnumerable<string> roots, IEnumerable<string> missing, string lib)
+        {
+            var copied = 0;
+            // One already copied and still reported missing needs something else: copying it again cannot help.
+            foreach (var soname in missing.Where(s => !File.Exists(Path.Combine(lib, s))))
+            {
+                foreach (var root in roots)
                 {
-                    var found = System.IO.Directory.EnumerateFiles(depsRoot, soname, SearchOption.AllDirectories).FirstOrDefault();
-                    if (found is not null)
-                    {
-                        File.Copy(found, Path.Combine(lib, soname), overwrite: true); // follows the soname's symlink
-                        Log.AppendLine($"copied {soname} from {Path.GetRelativePath(depsRoot, found)}");
-                        copied++;
-                    }
+                    var found = System.IO.Directory.EnumerateFiles(root, soname, SearchOption.AllDirectories).FirstOrDefault();
+                    if (found is null) continue;
+                    File.Copy(found, Path.Combine(lib, soname), overwrite: true); // follows the soname's symlink
+                    Log.AppendLine($"copied {soname} from {Path.GetRelativePath(root, found)}");
+                    copied++;
+                    break;
                 }
             }
 
