@@ -6,19 +6,22 @@
 -- ARGV[4] since ms ('' = none): entries at or after it; [5] page size; [6] cursor time ('' = from
 -- the newest): entries at or before it, [7] how many entries at exactly the cursor time the
 -- previous pages already returned.
--- Reply: { hasMore (0|1), entries (raw JSON)... }
+-- Reply: { hasMore (0|1), entries (as stored: JSON, or positional activity entries)... }
 local SINCE = ARGV[4] ~= '' and tonumber(ARGV[4]) or nil
 local LIMIT = tonumber(ARGV[5])
 local BEFORE = ARGV[6] ~= '' and tonumber(ARGV[6]) or nil
 local SKIP = tonumber(ARGV[7]) or 0
 
--- Values are JSON strings whose quotes cjson escapes, so the first '"at":' is the key.
+-- An entry is JSON, or a positional activity entry starting '~at\tus\t' (common.lua, log_activity).
+-- In JSON, values are strings whose quotes cjson escapes, so the first '"at":' is the key.
 local function at_of(e)
+  if string.byte(e, 1) == 126 then return tonumber(string.match(e, '^~(%-?%d+)')) or 0 end
   return tonumber(string.match(e, '"at":(%-?[%d%.eE+]+)')) or 0
 end
 
 -- The merge key: milliseconds and the microseconds within them (0 for entries written without).
 local function key_of(e, at)
+  if string.byte(e, 1) == 126 then return at * 1000 + (tonumber(string.match(e, '^~%-?%d+\t(%d+)')) or 0) end
   return at * 1000 + (tonumber(string.match(e, '"us":(%d+)')) or 0)
 end
 

@@ -289,6 +289,7 @@ public sealed record AuditEntry(
     {
         entry = null!;
         if (string.IsNullOrEmpty(json)) return false;
+        if (json[0] == ActivityMarker) return TryParseActivity(json, out entry);
         try
         {
             using var doc = JsonDocument.Parse(json);
@@ -325,6 +326,25 @@ public sealed record AuditEntry(
             return false;
         }
     }
+
+    /// <summary>Marks the positional form of a session-activity entry (the scripts' <c>log_activity</c>).</summary>
+    private const char ActivityMarker = '~';
+
+    /// <summary>
+    /// <c>~at, us, action, actor, session, user, clientKind, device, reason</c>, tab-separated; an empty
+    /// field is one the action does not have.
+    /// </summary>
+    private static bool TryParseActivity(string line, out AuditEntry entry)
+    {
+        entry = null!;
+        var fields = line[1..].Split('\t');
+        if (fields.Length != 9 || !long.TryParse(fields[0], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var atMs)) return false;
+        entry = new AuditEntry(atMs, OrNull(fields[2]) ?? "unknown", OrNull(fields[3]), OrNull(fields[5]), OrNull(fields[4]),
+            OrNull(fields[8]), OrNull(fields[6]), OrNull(fields[7]), Model: null, SeatLimit: null, ReservedUsers: null, FromConfiguration: null);
+        return true;
+    }
+
+    private static string? OrNull(string field) => field.Length == 0 ? null : field;
 
     private static string? Str(JsonElement root, string name) =>
         root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;

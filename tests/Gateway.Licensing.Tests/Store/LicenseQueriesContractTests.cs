@@ -150,6 +150,33 @@ public abstract class LicenseQueriesContractTests
     }
 
     [Fact]
+    public async Task Session_activity_is_stored_positionally_and_json_entries_of_older_versions_still_read_in_time_order()
+    {
+        await Store.SetPlanAsync(_tenant, new TenantPlan(LicenseModel.ConcurrentSessions, 10, []), false, "op");
+        var log = TenantKeys.For(_tenant)[TenantKeys.SessionLog];
+        var db = Connection.GetDatabase();
+        // An activity entry as a version that wrote only JSON left it, a minute before the plan.
+        var earlier = DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeMilliseconds();
+        await db.ListLeftPushAsync(log,
+            $$"""{"at":{{earlier}},"us":7,"action":"session-ended","actor":"sweep","session":"old-session","user":"olga","reason":"idle"}""");
+        var admitted = await Admit("alice");
+
+        var stored = (string)(await db.ListGetByIndexAsync(log, 0))!;
+        Assert.StartsWith("~", stored, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"", stored, StringComparison.Ordinal);
+
+        var all = (await Queries.ListAuditAsync(_tenant, null, null, 100)).Entries;
+        Assert.Equal(["session-started", "user-registered", "plan-changed", "session-ended"], all.Select(e => e.Action).ToArray());
+        var started = all[0];
+        Assert.Equal(("gateway", "alice", admitted, "desktop", "d1"), (started.Actor, started.UserId, started.SessionId, started.ClientKind, started.DeviceId));
+        Assert.Null(started.Reason);
+        Assert.Null(started.Model);
+        var old = all[3];
+        Assert.Equal((earlier, "sweep", "olga", "old-session", "idle"), (old.AtMs, old.Actor, old.UserId, old.SessionId, old.Reason));
+        Assert.Null(old.ClientKind);
+    }
+
+    [Fact]
     public async Task Usage_reads_the_ledger_by_utc_day()
     {
         await Store.SetPlanAsync(_tenant, new TenantPlan(LicenseModel.ConcurrentSessions, 10, []), false, "test");

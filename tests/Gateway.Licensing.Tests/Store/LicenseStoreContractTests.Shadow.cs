@@ -17,11 +17,8 @@ public abstract partial class LicenseStoreContractTests
 
     private async Task<string[]> ActivityActions(string action)
     {
-        var entries = await Connection.GetDatabase().ListRangeAsync(TenantKeys.For(_tenant)[TenantKeys.SessionLog]);
-        return entries.Select(e => JsonDocument.Parse((string)e!).RootElement)
-            .Where(e => e.GetProperty("action").GetString() == action)
-            .Select(e => e.GetProperty("session").GetString() + " " + e.GetProperty("reason").GetString())
-            .ToArray();
+        var entries = (await new LicenseQueries(Connection, _options).ListAuditAsync(_tenant, null, null, 1000)).Entries;
+        return entries.Where(e => e.Action == action).Select(e => e.SessionId + " " + e.Reason).ToArray();
     }
 
     [Fact]
