@@ -100,11 +100,7 @@ GATEWAY_ENV=(
   Licensing__Tenants__cap__SeatLimit=$CAP_SEATS
 )
 # The memory phases' gateways: sessions must stay live, and one tenant may hold MEMORY_SESSIONS users.
-# MinReplicaAcks=0 is what the gateway picks by itself on a Redis without replicas; set, it skips
-# the INFO replication probe, which a connection without allowAdmin refuses (an admin write such
-# as the bulk user change then answers 500).
 MEMORY_ENV=(
-  Licensing__Store__MinReplicaAcks=0
   Licensing__IdleTimeout=$IDLE_TIMEOUT
   Licensing__MaxUsersPerTenant=$((MEMORY_SESSIONS > 100000 ? MEMORY_SESSIONS : 100000))
   Licensing__Tenants__memsess__Model=ConcurrentSessions
