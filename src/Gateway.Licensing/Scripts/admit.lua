@@ -70,7 +70,6 @@ end
 -- or past its lifetime) ends now and the caller gets a new session if a seat is free.
 if redis.call('HEXISTS', K_SESSIONS, SID) == 1 and not expire_if_due(SID) then
   redis.call('ZADD', K_RECENCY, NOW, SID)
-  redis.call('HSET', K_SEEN, USER, NOW)
   note_origin()
   return reply('admitted', 0)
 end
@@ -83,8 +82,6 @@ if first_seen and register(USER, MAX_USERS) then
   registered = true
   log_activity('user-registered', { user = USER })
 end
-if registered then redis.call('HSET', K_SEEN, USER, NOW) end
-
 local mine = user_sessions(USER)
 local total = redis.call('HLEN', K_SESSIONS)
 -- The decision counts the sessions enforcement would have let in. In shadow mode the sessions noted as
@@ -169,6 +166,8 @@ local refused = refusal()
 local would_be = nil
 if refused then
   if not SHADOW then
+    -- A refused sighting is the user's last sighting; an admitted one is its session's recency.
+    if registered then redis.call('HSET', K_SEEN, USER, NOW) end
     if refused == 'seats_exhausted' then return exhausted() end
     if refused == 'user_sessions_exhausted' then return reply(refused, 0, 0, table.concat(mine, ' ')) end
     return reply(refused, 0)
@@ -183,6 +182,7 @@ redis.call('ZADD', K_RECENCY, NOW, SID)
 if KIND == 'service' then redis.call('ZADD', K_SVC, NOW + LIFETIME, SID) end
 mine[#mine + 1] = SID
 set_user_sessions(USER, mine)
+redis.call('HDEL', K_SEEN, USER)
 log_activity('session-started', { session = SID, user = USER, clientKind = KIND, device = DEVICE })
 if would_be then
   -- Noted once, when the session starts; its later requests are re-admissions and only read the note.

@@ -11,7 +11,7 @@ local K_SVC       = KEYS[7]  -- zset: service session id -> absolute deadline (m
 local K_USESS     = KEYS[8]  -- hash: user -> space separated session ids
 local K_AUDIT     = KEYS[9]  -- list: JSON audit entries, newest first, capped
 local K_USAGE     = KEYS[10] -- hash: UTC epoch day -> "peakSessions:peakActiveUsers"
-local K_SEEN      = KEYS[11] -- hash: user -> last seen (ms)
+local K_SEEN      = KEYS[11] -- hash: user without a session -> last seen (ms); with one, its sessions' recency says it
 local K_SESSLOG   = KEYS[12] -- list: entries of session activity (see log_activity), newest first, capped
 local K_UNUSED    = KEYS[13] -- zset: registered users never active -> registered or last seen (ms)
 local K_SHADOW    = KEYS[14] -- hash: live session id -> what enforcement would have done at its start
@@ -169,6 +169,7 @@ local function end_session(sid, reason)
   local rec = redis.call('HGET', K_SESSIONS, sid)
   if not rec then return nil end
   local u, k = parse_session(rec)
+  local last_used = redis.call('ZSCORE', K_RECENCY, sid)
   redis.call('HDEL', K_SESSIONS, sid)
   redis.call('ZREM', K_RECENCY, sid)
   redis.call('HDEL', K_SHADOW, sid)
@@ -178,8 +179,16 @@ local function end_session(sid, reason)
     if list[i] == sid then table.remove(list, i) end
   end
   set_user_sessions(u, list)
-  -- A user the tenant could not register (user quota) leaves nothing behind with its last session.
-  if #list == 0 and redis.call('ZSCORE', K_USERS, u) == false then redis.call('HDEL', K_SEEN, u) end
+  -- A registered user's last session hands its last use on as the user's last sighting; a user the
+  -- tenant could not register (user quota) leaves nothing behind.
+  if #list == 0 then
+    if redis.call('ZSCORE', K_USERS, u) == false then
+      redis.call('HDEL', K_SEEN, u)
+    elseif last_used then
+      local seen = tonumber(redis.call('HGET', K_SEEN, u) or '0')
+      if tonumber(last_used) > seen then redis.call('HSET', K_SEEN, u, last_used) end
+    end
+  end
   ENDED[#ENDED + 1] = sid
   ENDED[#ENDED + 1] = reason
   local fields = { session = sid, user = u, reason = reason }

@@ -8,11 +8,14 @@
 -- present for the whole walk is listed exactly once, whoever registers meanwhile.
 local AFTER, LIMIT, FILTER, BUDGET = ARGV[4], tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
 
+-- Whether a session is live, and its last use (0 when unknown).
 local function alive(sid)
   local last = redis.call('ZSCORE', K_RECENCY, sid)
-  if not last or tonumber(last) + IDLE <= NOW then return false end
+  if not last then return false, 0 end
+  last = tonumber(last)
+  if last + IDLE <= NOW then return false, last end
   local deadline = redis.call('ZSCORE', K_SVC, sid)
-  return not deadline or tonumber(deadline) > NOW
+  return not deadline or tonumber(deadline) > NOW, last
 end
 
 local out = { '' }
@@ -28,14 +31,17 @@ while found < LIMIT and examined < BUDGET do
     last = u
     local active = redis.call('SISMEMBER', K_ACTIVE, u)
     if FILTER == '' or (FILTER == '1') == (active == 1) then
-      local live = 0
+      -- Last seen: the user's last sighting without a session, or the last use of one of its sessions.
+      local live, seen = 0, tonumber(redis.call('HGET', K_SEEN, u) or '0')
       for _, sid in ipairs(user_sessions(u)) do
-        if alive(sid) then live = live + 1 end
+        local is_live, last = alive(sid)
+        if is_live then live = live + 1 end
+        if last > seen then seen = last end
       end
       out[#out + 1] = u
       out[#out + 1] = active
       out[#out + 1] = live
-      out[#out + 1] = redis.call('HGET', K_SEEN, u) or ''
+      out[#out + 1] = seen > 0 and int(seen) or ''
       found = found + 1
     end
     if found >= LIMIT or examined >= BUDGET then break end

@@ -16,7 +16,6 @@ for i = 4, #ARGV, 2 do
   end
   if live then
     redis.call('ZADD', K_RECENCY, NOW, sid)
-    redis.call('HSET', K_SEEN, session_user(rec), NOW)
   else
     missing[#missing + 1] = sid
   end

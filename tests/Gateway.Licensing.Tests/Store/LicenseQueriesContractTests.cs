@@ -67,6 +67,28 @@ public abstract class LicenseQueriesContractTests
     }
 
     [Fact]
+    public async Task A_users_last_seen_follows_its_sessions_use_and_outlives_them_without_a_record_per_live_user()
+    {
+        await Store.SetPlanAsync(_tenant, new TenantPlan(LicenseModel.ConcurrentSessions, 10, []), false, "test");
+        var db = Connection.GetDatabase();
+        var seenKey = TenantKeys.For(_tenant)[TenantKeys.Seen];
+        var session = await Admit("alice");
+        var admitted = Assert.Single((await Queries.ListUsersAsync(_tenant, null, null, 10)).Users).LastSeenAt;
+        Assert.NotNull(admitted);
+        Assert.False(await db.HashExistsAsync(seenKey, "alice")); // the session's recency says it
+
+        await Task.Delay(5);
+        Assert.Empty((await Store.TouchAsync(_tenant, [session])).MissingSessionIds);
+        var touched = Assert.Single((await Queries.ListUsersAsync(_tenant, null, null, 10)).Users).LastSeenAt;
+        Assert.True(touched > admitted, $"{touched} after {admitted}");
+
+        Assert.True(await Store.EndSessionAsync(_tenant, session, "logout", "test"));
+        var ended = Assert.Single((await Queries.ListUsersAsync(_tenant, null, null, 10)).Users);
+        Assert.Equal((0, touched), (ended.Sessions, ended.LastSeenAt));
+        Assert.True(await db.HashExistsAsync(seenKey, "alice"));
+    }
+
+    [Fact]
     public async Task Sessions_have_times_expiry_and_borrowed_flags_and_page_by_id()
     {
         await Store.SetPlanAsync(_tenant, new TenantPlan(LicenseModel.ConcurrentSessions, 10, []), false, "test");
