@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Gateway.Licensing.Options;
 using Gateway.Licensing.Sessions;
 using Gateway.Licensing.Store;
@@ -5,10 +6,13 @@ using Gateway.Licensing.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace Gateway.Licensing;
 
+/// <summary>Registration of the licensing engine in a host's services.</summary>
 public static class LicensingServiceCollectionExtensions
 {
     /// <summary>
@@ -25,20 +29,43 @@ public static class LicensingServiceCollectionExtensions
         services.TryAddSingleton<LocalSessionCache>();
         services.TryAddSingleton<StoreHealth>();
         services.TryAddSingleton<DurableWrites>();
-        services.TryAddSingleton<LicenseStore>();
+        // The engine's public services are built here: their constructors take the engine's internal parts.
+        services.TryAddSingleton(sp => new LicenseStore(
+            sp.GetRequiredService<IConnectionMultiplexer>(),
+            sp.GetRequiredService<IOptionsMonitor<LicensingOptions>>(),
+            sp.GetServices<ISessionEndedListener>(),
+            sp.GetRequiredService<DurableWrites>()));
         services.TryAddSingleton<LicenseQueries>();
         services.TryAddSingleton<TouchBatcher>();
         services.TryAddSingleton<SessionSharing>();
-        services.TryAddSingleton<SessionAdmitter>();
+        services.TryAddSingleton(sp => new SessionAdmitter(
+            sp.GetRequiredService<LicenseStore>(),
+            sp.GetRequiredService<LocalSessionCache>(),
+            sp.GetRequiredService<TouchBatcher>(),
+            sp.GetRequiredService<RevocationBus>(),
+            sp.GetRequiredService<StoreHealth>(),
+            sp.GetRequiredService<IOptionsMonitor<LicensingOptions>>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<LicensingMetrics>(),
+            sp.GetRequiredService<RejectionBurstLog>(),
+            sp.GetRequiredService<ILogger<SessionAdmitter>>(),
+            sp.GetRequiredService<SessionSharing>()));
         services.TryAddSingleton<RevocationBus>();
         services.TryAddSingleton<SessionSweeper>();
-        services.TryAddSingleton<SessionUseTracker>();
+        services.TryAddSingleton(sp => new SessionUseTracker(
+            sp.GetRequiredService<LocalSessionCache>(),
+            sp.GetRequiredService<TouchBatcher>(),
+            sp.GetRequiredService<RevocationBus>(),
+            sp.GetRequiredService<StoreHealth>(),
+            sp.GetRequiredService<IOptionsMonitor<LicensingOptions>>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<SessionUseTracker>>()));
         services.TryAddSingleton<ConfiguredPlanSeeder>();
         services.TryAddSingleton<TenantGauges>();
         services.TryAddSingleton<RejectionBurstLog>();
         services.TryAddSingleton<StoreHealthProbe>();
         services.TryAddSingleton<TenantLabels>();
-        services.TryAddSingleton<LicensingMetrics>();
+        services.TryAddSingleton(sp => new LicensingMetrics(sp.GetRequiredService<IMeterFactory>(), sp.GetRequiredService<TenantLabels>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISessionEndedListener, LicensingMetrics>(sp => sp.GetRequiredService<LicensingMetrics>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISessionEndedListener, RevocationBus>(sp => sp.GetRequiredService<RevocationBus>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RevocationBus>(sp => sp.GetRequiredService<RevocationBus>()));

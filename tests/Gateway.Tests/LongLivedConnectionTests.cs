@@ -4,6 +4,7 @@ using System.Net.WebSockets;
 using System.Text;
 using Gateway.Licensing.Identity;
 using Gateway.Licensing.Options;
+using Gateway.Licensing.Results;
 using Gateway.Licensing.Rules;
 using Gateway.Licensing.Sessions;
 using Gateway.Licensing.Store;

@@ -6,7 +6,10 @@ namespace Gateway.Licensing.Identity;
 /// </summary>
 public static class IdentityRules
 {
+    /// <summary>Longest tenant id.</summary>
     public const int MaxTenantLength = 64;
+
+    /// <summary>Longest user or device id.</summary>
     public const int MaxIdLength = 128;
 
     /// <summary><c>^[A-Za-z0-9._-]{1,64}$</c>: safe inside a hash tag and a key name.</summary>

@@ -8,6 +8,10 @@ namespace Gateway.Licensing.Identity;
 /// (tenant, user, client kind, device): the four values that make one session. The same
 /// four values are the same session whatever token carried them.
 /// </summary>
+/// <param name="Tenant">The tenant id (<see cref="IdentityRules.IsValidTenant"/>).</param>
+/// <param name="User">The user id, or a service identity's client id (<see cref="IdentityRules.IsValidId"/>).</param>
+/// <param name="ClientKind">The kind of client.</param>
+/// <param name="Device">The device id (<see cref="IdentityRules.IsValidId"/>).</param>
 public readonly record struct SessionIdentity(string Tenant, string User, ClientKind ClientKind, string Device)
 {
     /// <summary>Length of <see cref="ComputeSessionId"/>'s result: 16 bytes in unpadded base64url.</summary>

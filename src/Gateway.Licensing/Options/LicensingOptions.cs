@@ -5,6 +5,7 @@ namespace Gateway.Licensing.Options;
 /// <summary>The <c>Licensing</c> configuration section (docs/configuration.md).</summary>
 public sealed class LicensingOptions
 {
+    /// <summary>The configuration section bound to these options.</summary>
     public const string SectionName = "Licensing";
 
     /// <summary>The device sources used when <see cref="DeviceSources"/> is not configured.</summary>
@@ -114,8 +115,10 @@ public sealed class LicensingOptions
     public EnforcementMode DefaultEnforcementFor(string tenant) =>
         Tenants.TryGetValue(tenant, out var configured) && configured.Enforcement is { } mode ? mode : Enforcement;
 
+    /// <summary>The device sources in use: <see cref="DeviceSources"/> when configured, else <see cref="DefaultDeviceSources"/>.</summary>
     public IReadOnlyList<string> EffectiveDeviceSources => DeviceSources is { Length: > 0 } configured ? configured : DefaultDeviceSources;
 
+    /// <summary>The touch interval in use: <see cref="TouchInterval"/> when configured, else a twentieth of <see cref="IdleTimeout"/>.</summary>
     public TimeSpan EffectiveTouchInterval => TouchInterval ?? IdleTimeout / 20;
 
     /// <summary>
@@ -128,6 +131,7 @@ public sealed class LicensingOptions
     public TimeSpan StoreIdleWindow => IdleTimeout + EffectiveTouchInterval;
 }
 
+/// <summary>The <c>Licensing:Claims</c> section: which token claims carry the identity.</summary>
 public sealed class ClaimOptions
 {
     /// <summary>Claim holding the tenant id. Default: <c>tid</c>.</summary>
@@ -143,6 +147,7 @@ public sealed class ClaimOptions
     public string Role { get; set; } = "role";
 }
 
+/// <summary>The <c>Licensing:Roles</c> section: the role claim's values the management API knows.</summary>
 public sealed class RoleOptions
 {
     /// <summary>Role value of an operator (every tenant, plan changes included). Default: <c>license-operator</c>.</summary>
@@ -152,6 +157,7 @@ public sealed class RoleOptions
     public string Admin { get; set; } = "license-admin";
 }
 
+/// <summary>The <c>Licensing:Metrics</c> section.</summary>
 public sealed class MetricsOptions
 {
     /// <summary>Whether <c>/_licensing/metrics</c> serves Prometheus text. Default: true.</summary>
@@ -161,6 +167,7 @@ public sealed class MetricsOptions
     public int MaxTenants { get; set; } = 100;
 }
 
+/// <summary>The <c>Licensing:OpenApi</c> section.</summary>
 public sealed class OpenApiOptions
 {
     /// <summary>
@@ -170,6 +177,7 @@ public sealed class OpenApiOptions
     public bool Expose { get; set; } = true;
 }
 
+/// <summary>The <c>Licensing:EmbeddedStore</c> section: the in-process store used when no Redis is configured.</summary>
 public sealed class EmbeddedStoreOptions
 {
     /// <summary>Where the embedded store keeps its append-only log and checkpoints. Default: <c>.data/store</c> under the content root.</summary>
@@ -216,8 +224,13 @@ public sealed class StoreOptions
 /// </summary>
 public sealed class TenantPlanOptions
 {
+    /// <summary>The plan's licence model; required for a plan.</summary>
     public LicenseModel? Model { get; set; }
+
+    /// <summary>The plan's seat limit; required for a plan.</summary>
     public int? SeatLimit { get; set; }
+
+    /// <summary>Reserved users (ConcurrentSessions only). Default: none.</summary>
     public string[]? ReservedUsers { get; set; }
 
     /// <summary>

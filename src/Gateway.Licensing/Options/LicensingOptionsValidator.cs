@@ -8,7 +8,7 @@ namespace Gateway.Licensing.Options;
 /// Checks the <c>Licensing</c> section at startup; every failure names the configuration key, so a bad
 /// value stops the process with a message an operator can act on.
 /// </summary>
-public sealed class LicensingOptionsValidator : IValidateOptions<LicensingOptions>
+internal sealed class LicensingOptionsValidator : IValidateOptions<LicensingOptions>
 {
     private static readonly string[] KnownDeviceSourceKinds = ["claim", "header", "cookie"];
 

@@ -16,11 +16,16 @@ public enum EnforcementMode
     Shadow,
 }
 
+/// <summary>The lower-case names of <see cref="EnforcementMode"/>, as the API and the store write them.</summary>
 public static class EnforcementModeNames
 {
+    /// <summary>The name of <see cref="EnforcementMode.Enforce"/>.</summary>
     public const string Enforce = "enforce";
+
+    /// <summary>The name of <see cref="EnforcementMode.Shadow"/>.</summary>
     public const string Shadow = "shadow";
 
+    /// <summary>The lower-case name of <paramref name="mode"/>.</summary>
     public static string ToName(this EnforcementMode mode) => mode switch
     {
         EnforcementMode.Enforce => Enforce,

@@ -4,6 +4,9 @@ namespace Gateway.Licensing.Rules;
 /// A tenant's licence: its model, seat limit and (for ConcurrentSessions) reserved users, plus optional
 /// fields a plan may set (null = the plan does not set it and the gateway's default applies).
 /// </summary>
+/// <param name="Model">How the tenant is licensed.</param>
+/// <param name="SeatLimit">Its seats: active users (RegisteredUsers) or concurrent sessions (ConcurrentSessions), 1 to <see cref="MaxSeatLimit"/>.</param>
+/// <param name="ReservedUsers">Users guaranteed a session under ConcurrentSessions; empty otherwise.</param>
 public sealed record TenantPlan(LicenseModel Model, int SeatLimit, IReadOnlyList<string> ReservedUsers)
 {
     /// <summary>Upper bound of a seat limit; far above any real tenant, low enough to keep counts exact in Lua numbers.</summary>

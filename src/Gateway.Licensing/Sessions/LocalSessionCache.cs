@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Gateway.Licensing.Results;
 
 namespace Gateway.Licensing.Sessions;
 
@@ -15,7 +16,7 @@ namespace Gateway.Licensing.Sessions;
 /// Forgetting an entry marks it ended, which closes the requests and connections still open on it
 /// (<see cref="SessionUseTracker"/>).
 /// </remarks>
-public sealed class LocalSessionCache
+internal sealed class LocalSessionCache
 {
     /// <summary>
     /// How long an ended session's tombstone is kept: longer than any store call may take (their
@@ -47,6 +48,9 @@ public sealed class LocalSessionCache
     /// returns its entry. Returns null (and remembers nothing) when the session ended on this replica's
     /// knowledge after the call was sent (its reply may predate the end), or when the cache is full.
     /// </summary>
+    /// <param name="tenant">The session's tenant.</param>
+    /// <param name="sessionId">The session id.</param>
+    /// <param name="sentAt">Local tick at which the confirming call was sent.</param>
     /// <param name="startedMs">The session's start by the store's clock; an entry of an earlier start is over.</param>
     /// <param name="deadline">Local tick before which a service session must end (conservative); else <see cref="long.MaxValue"/>.</param>
     public Entry? Confirmed(string tenant, string sessionId, long sentAt, long startedMs = 0, long deadline = long.MaxValue)

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Gateway.Licensing.Results;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Licensing.Sessions;
@@ -7,7 +8,7 @@ namespace Gateway.Licensing.Sessions;
 /// Logs refusals as bursts: one Information line per tenant and outcome per window, with the count
 /// since the last line, so a tenant at its cap does not flood the log with one line per request.
 /// </summary>
-public sealed partial class RejectionBurstLog
+internal sealed partial class RejectionBurstLog
 {
     public static readonly TimeSpan Window = TimeSpan.FromSeconds(30);
     private const int MaxTracked = 10_000;

@@ -1,5 +1,6 @@
 using Gateway.Licensing.Identity;
 using Gateway.Licensing.Options;
+using Gateway.Licensing.Results;
 using Gateway.Licensing.Rules;
 using Gateway.Licensing.Store;
 using Gateway.Licensing.Telemetry;
@@ -40,7 +41,7 @@ public sealed partial class SessionAdmitter
     private readonly SessionSharing? _sharing;
     private readonly ILogger<SessionAdmitter> _logger;
 
-    public SessionAdmitter(
+    internal SessionAdmitter(
         LicenseStore store,
         LocalSessionCache cache,
         TouchBatcher touches,
@@ -66,8 +67,10 @@ public sealed partial class SessionAdmitter
         _logger = logger;
     }
 
+    /// <summary>Decides one enforced request of <paramref name="identity"/>'s session.</summary>
     public ValueTask<AdmissionDecision> AdmitAsync(SessionIdentity identity) => AdmitAsync(identity, identity.ComputeSessionId());
 
+    /// <summary>Decides one enforced request of <paramref name="identity"/>'s session, from an origin.</summary>
     /// <param name="identity">The session's identity.</param>
     /// <param name="sessionId">
     /// <paramref name="identity"/>'s <see cref="SessionIdentity.ComputeSessionId"/>, for a caller that

@@ -12,7 +12,7 @@ namespace Gateway.Licensing.Sessions;
 /// replica asks it about a session; a session this replica serves from its cache is compared here,
 /// against the origin it was admitted from, so the common path costs one comparison of two numbers.
 /// </summary>
-public sealed partial class SessionSharing
+internal sealed partial class SessionSharing
 {
     private readonly LicenseStore _store;
     private readonly LicensingMetrics _metrics;

@@ -1,4 +1,5 @@
 using Gateway.Licensing.Options;
+using Gateway.Licensing.Results;
 using Gateway.Licensing.Store;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -14,7 +15,7 @@ namespace Gateway.Licensing.Sessions;
 /// every <see cref="FullSweepInterval"/> one replica sweeps every tenant, which repairs the index (see
 /// docs/sessions.md, "The background sweep"). The scripts make a second sweep of a tenant a no-op.
 /// </summary>
-public sealed partial class SessionSweeper : BackgroundService
+internal sealed partial class SessionSweeper : BackgroundService
 {
     /// <summary>
     /// How often one replica sweeps every tenant, whatever the index says. It is the bound on how long a

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using Gateway.Licensing.Options;
+using Gateway.Licensing.Results;
+using Gateway.Licensing.Store;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -32,12 +34,12 @@ namespace Gateway.Licensing.Sessions;
 public sealed partial class SessionUseTracker : BackgroundService
 {
     /// <summary>The longest pause between two passes; shorter when the touch interval is (but at least 50 ms).</summary>
-    public static readonly TimeSpan MaxTick = TimeSpan.FromMilliseconds(250);
+    internal static readonly TimeSpan MaxTick = TimeSpan.FromMilliseconds(250);
 
     private static readonly TimeSpan MinTick = TimeSpan.FromMilliseconds(50);
 
     /// <summary>How long a request already in flight when its session ends may still take to complete.</summary>
-    public static readonly TimeSpan Grace = TimeSpan.FromMilliseconds(500);
+    internal static readonly TimeSpan Grace = TimeSpan.FromMilliseconds(500);
 
     private readonly ConcurrentQueue<SessionUse> _opened = new();
     private readonly List<SessionUse> _open = [];
@@ -51,7 +53,7 @@ public sealed partial class SessionUseTracker : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<SessionUseTracker> _logger;
 
-    public SessionUseTracker(
+    internal SessionUseTracker(
         LocalSessionCache cache,
         TouchBatcher touches,
         RevocationBus revocations,
@@ -70,7 +72,7 @@ public sealed partial class SessionUseTracker : BackgroundService
     }
 
     /// <summary>The pause between two passes for the current options.</summary>
-    public TimeSpan Tick
+    internal TimeSpan Tick
     {
         get
         {
@@ -79,8 +81,17 @@ public sealed partial class SessionUseTracker : BackgroundService
         }
     }
 
+    /// <summary>
+    /// Registers a request just forwarded on the session of <paramref name="decision"/> (one that
+    /// <see cref="AdmissionDecision.TracksUse"/>); call <see cref="Closed"/> when its response completed.
+    /// </summary>
+    /// <param name="use">The host's handle of the request.</param>
+    /// <param name="decision">The decision that forwarded it.</param>
+    public void Opened(SessionUse use, in AdmissionDecision decision) =>
+        Opened(use, decision.Entry ?? throw new ArgumentException("The decision does not track use.", nameof(decision)));
+
     /// <summary>Registers a request just admitted on <paramref name="entry"/>'s session; call <see cref="Closed"/> when its response completed.</summary>
-    public void Opened(SessionUse use, LocalSessionCache.Entry entry)
+    internal void Opened(SessionUse use, LocalSessionCache.Entry entry)
     {
         use.Entry = entry;
         _opened.Enqueue(use);
@@ -115,6 +126,7 @@ public sealed partial class SessionUseTracker : BackgroundService
         }
     }
 
+    /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
@@ -142,7 +154,7 @@ public sealed partial class SessionUseTracker : BackgroundService
     }
 
     /// <summary>One pass over the open uses (what the background loop does every tick); returns how many it closed.</summary>
-    public int Pass()
+    internal int Pass()
     {
         lock (_passLock)
         {

@@ -20,7 +20,7 @@ namespace Gateway.Licensing.Sessions;
 /// than its last request (plus the flush delay), which is what lets the store keep a session exactly
 /// IdleTimeout + TouchInterval after its recorded use (docs/sessions.md).
 /// </remarks>
-public sealed partial class TouchBatcher : BackgroundService
+internal sealed partial class TouchBatcher : BackgroundService
 {
     /// <summary>How long a queued touch may wait for its batch.</summary>
     public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(50);

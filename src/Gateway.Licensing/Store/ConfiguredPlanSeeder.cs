@@ -1,4 +1,5 @@
 using Gateway.Licensing.Options;
+using Gateway.Licensing.Results;
 using Gateway.Licensing.Rules;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -12,7 +13,7 @@ namespace Gateway.Licensing.Store;
 /// managed before but no longer names is handed over to the management API, as it is. When the store
 /// is down at start it keeps trying in the background, so the gateway still starts.
 /// </summary>
-public sealed partial class ConfiguredPlanSeeder : BackgroundService
+internal sealed partial class ConfiguredPlanSeeder : BackgroundService
 {
     private readonly LicenseStore _store;
     private readonly IOptionsMonitor<LicensingOptions> _options;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using Gateway.Licensing.Options;
+using Gateway.Licensing.Scripts;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -24,7 +25,7 @@ namespace Gateway.Licensing.Store;
 /// a primary seen with a replica once is taken to have one until this process restarts: a replica that
 /// falls behind or drops its link must not turn the wait off.</para>
 /// </remarks>
-public sealed partial class DurableWrites : IDisposable
+internal sealed partial class DurableWrites : IDisposable
 {
     private readonly IConnectionMultiplexer _connection;
     private readonly IOptionsMonitor<LicensingOptions> _options;
@@ -43,12 +44,13 @@ public sealed partial class DurableWrites : IDisposable
     }
 
     /// <summary>
-    /// Runs <paramref name="script"/> for the tenant of <paramref name="keys"/> and waits for the replicas.
-    /// Returns the script's reply, and whether enough replicas acknowledged it in time (always true when
-    /// none are needed). Store failures of the script itself are thrown as they come.
+    /// Runs <paramref name="call"/> and waits for the replicas of its tenant's slot owner. Returns the
+    /// script's reply, and whether enough replicas acknowledged it in time (always true when none are
+    /// needed). Store failures of the script itself are thrown as they come.
     /// </summary>
-    internal async Task<(RedisResult Reply, bool Durable)> EvaluateAsync(StoreScript script, RedisKey[] keys, RedisValue[] args)
+    internal async Task<(RedisResult Reply, bool Durable)> EvaluateAsync(ScriptCall call)
     {
+        var (script, keys, args) = call;
         if (_barrier is not null)
         {
             // A store with a write barrier (the embedded store) has no replicas: its own commit is the wait.

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text.Json;
 using Gateway.Licensing.Identity;
 using Gateway.Licensing.Options;
+using Gateway.Licensing.Scripts;
+using Gateway.Licensing.Results;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -38,13 +40,16 @@ public sealed class LicenseQueries
     public const int MaxPageSize = 1000;
 
     /// <summary>How many users one filtered page examines at most.</summary>
-    public const int FilteredScanBudget = 5000;
+    internal const int FilteredScanBudget = 5000;
 
     private const long MillisPerDay = 86_400_000;
 
     private readonly IConnectionMultiplexer _connection;
     private readonly IOptionsMonitor<LicensingOptions> _options;
 
+    /// <summary>Reads through <paramref name="connection"/>, the shared connection to the store.</summary>
+    /// <param name="connection">The connection to the store (Redis, Redis Cluster or the embedded store).</param>
+    /// <param name="options">The licensing options.</param>
     public LicenseQueries(IConnectionMultiplexer connection, IOptionsMonitor<LicensingOptions> options)
     {
         _connection = connection;
@@ -57,21 +62,9 @@ public sealed class LicenseQueries
     public async Task<UserPage> ListUsersAsync(string tenant, bool? active, string? after, int limit)
     {
         CheckLimit(limit);
-        var filter = active switch { true => "1", false => "0", null => "" };
         var budget = active is null ? limit : Math.Max(limit, FilteredScanBudget);
-        var reply = await RunAsync(tenant, LicensingScripts.ReadUsers, [after ?? "", limit, filter, budget]).ConfigureAwait(false);
-        var users = new List<UserRecord>((reply.Length - 1) / 4);
-        for (var i = 1; i + 3 < reply.Length; i += 4)
-        {
-            var seen = (string?)reply[i + 3];
-            users.Add(new UserRecord(
-                (string)reply[i]!,
-                (long)reply[i + 1] == 1,
-                (int)(long)reply[i + 2],
-                string.IsNullOrEmpty(seen) ? null : FromMillis(long.Parse(seen, CultureInfo.InvariantCulture))));
-        }
-        var next = (string?)reply[0];
-        return new UserPage(users, string.IsNullOrEmpty(next) ? null : next);
+        var call = ReadUsersScript.Call(tenant, Context, new ReadUsersScript.Arguments(after, limit, active, budget));
+        return ReadUsersScript.Parse(await RunAsync(call).ConfigureAwait(false));
     }
 
     /// <summary>
@@ -112,41 +105,19 @@ public sealed class LicenseQueries
         var count = Math.Min(limit, ids.Length - start);
         if (count <= 0) return new SessionPage([], null);
 
-        var args = new RedisValue[count];
-        for (var i = 0; i < count; i++) args[i] = ids[start + i];
-        var sessions = await ReadSessionsAsync(tenant, args).ConfigureAwait(false);
+        var sessions = await ReadSessionsAsync(tenant, new ArraySegment<string>(ids, start, count)).ConfigureAwait(false);
         var next = start + count < ids.Length ? ids[start + count - 1] : null;
         return new SessionPage(sessions, next);
     }
 
     /// <summary>The given sessions as they are now; ids that are not live are left out.</summary>
-    public Task<IReadOnlyList<SessionRecord>> GetSessionsAsync(string tenant, IReadOnlyCollection<string> sessionIds)
-    {
-        var args = new RedisValue[sessionIds.Count];
-        var i = 0;
-        foreach (var id in sessionIds) args[i++] = id;
-        return ReadSessionsAsync(tenant, args);
-    }
+    internal Task<IReadOnlyList<SessionRecord>> GetSessionsAsync(string tenant, IReadOnlyCollection<string> sessionIds) =>
+        ReadSessionsAsync(tenant, sessionIds);
 
-    private async Task<IReadOnlyList<SessionRecord>> ReadSessionsAsync(string tenant, RedisValue[] ids)
+    private async Task<IReadOnlyList<SessionRecord>> ReadSessionsAsync(string tenant, IReadOnlyCollection<string> ids)
     {
-        if (ids.Length == 0) return [];
-        var reply = await RunAsync(tenant, LicensingScripts.ReadSessions, ids).ConfigureAwait(false);
-        var sessions = new List<SessionRecord>(reply.Length / 8);
-        for (var i = 0; i + 7 < reply.Length; i += 8)
-        {
-            if (!ClientKindNames.TryParse((string?)reply[i + 2], out var kind)) continue;
-            sessions.Add(new SessionRecord(
-                (string)reply[i]!,
-                (string)reply[i + 1]!,
-                kind,
-                (string)reply[i + 3]!,
-                FromMillis((long)reply[i + 4]),
-                FromMillis((long)reply[i + 5]),
-                FromMillis((long)reply[i + 6]),
-                (long)reply[i + 7] == 1));
-        }
-        return sessions;
+        if (ids.Count == 0) return [];
+        return ReadSessionsScript.Parse(await RunAsync(ReadSessionsScript.Call(tenant, Context, ids)).ConfigureAwait(false));
     }
 
     /// <summary>
@@ -156,20 +127,10 @@ public sealed class LicenseQueries
     public async Task<AuditPage> ListAuditAsync(string tenant, DateTimeOffset? since, AuditCursor? cursor, int limit)
     {
         CheckLimit(limit);
-        var reply = await RunAsync(tenant, LicensingScripts.ReadAudit,
-        [
-            since is { } s ? s.ToUnixTimeMilliseconds() : "",
-            limit,
-            cursor is { } c ? c.AtMs : "",
-            cursor?.Skip ?? 0,
-        ]).ConfigureAwait(false);
-        var entries = new List<AuditEntry>(reply.Length - 1);
-        for (var i = 1; i < reply.Length; i++)
-        {
-            if (AuditEntry.TryParse((string?)reply[i], out var entry)) entries.Add(entry);
-        }
+        var call = ReadAuditScript.Call(tenant, Context, new ReadAuditScript.Arguments(since, limit, cursor));
+        var (hasMore, entries) = ReadAuditScript.Parse(await RunAsync(call).ConfigureAwait(false));
         AuditCursor? next = null;
-        if ((long)reply[0] == 1 && entries.Count > 0)
+        if (hasMore && entries.Count > 0)
         {
             var lastAt = entries[^1].AtMs;
             var skip = 0;
@@ -213,26 +174,21 @@ public sealed class LicenseQueries
     }
 
     /// <summary>The UTC epoch day number of <paramref name="day"/>: the key of the usage ledger.</summary>
-    public static long EpochDay(DateOnly day) => day.DayNumber - DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber;
-
-    private static DateTimeOffset FromMillis(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+    internal static long EpochDay(DateOnly day) => day.DayNumber - DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber;
 
     private static void CheckLimit(int limit)
     {
         if (limit is < 1 or > MaxPageSize) throw new ArgumentOutOfRangeException(nameof(limit), $"Between 1 and {MaxPageSize}.");
     }
 
-    private async Task<RedisResult[]> RunAsync(string tenant, StoreScript script, RedisValue[] args)
+    // The read scripts write no audit entry; the actor is there only because every script takes one.
+    private ScriptContext Context => ScriptContext.For(_options.CurrentValue, "reader");
+
+    private async Task<RedisResult[]> RunAsync(ScriptCall call)
     {
-        var options = _options.CurrentValue;
-        var argv = new RedisValue[3 + args.Length];
-        argv[0] = (long)options.StoreIdleWindow.TotalMilliseconds;
-        argv[1] = options.AuditCapacity;
-        argv[2] = "reader";
-        args.CopyTo(argv, 3);
         try
         {
-            var result = await script.EvaluateAsync(Db, TenantKeys.For(tenant), argv).ConfigureAwait(false);
+            var result = await call.Script.EvaluateAsync(Db, call.Keys, call.Argv).ConfigureAwait(false);
             return (RedisResult[])result!;
         }
         catch (Exception ex) when (LicenseStore.IsUnavailable(ex))
@@ -240,112 +196,4 @@ public sealed class LicenseQueries
             throw new StoreUnavailableException("The licensing store did not answer.", ex);
         }
     }
-}
-
-/// <summary>A known user of a tenant: whether active, how many live sessions, when last seen (store clock).</summary>
-public sealed record UserRecord(string UserId, bool Active, int Sessions, DateTimeOffset? LastSeenAt);
-
-/// <summary>A page of users; <see cref="NextAfter"/> (the last id examined) continues the walk, null at the end.</summary>
-public sealed record UserPage(IReadOnlyList<UserRecord> Users, string? NextAfter);
-
-/// <summary>A page of sessions; <see cref="NextAfter"/> continues the walk, null at the end.</summary>
-public sealed record SessionPage(IReadOnlyList<SessionRecord> Sessions, string? NextAfter);
-
-/// <summary>Where an audit listing continues: entries at or before <see cref="AtMs"/>, skipping the first <see cref="Skip"/> at exactly that time.</summary>
-public readonly record struct AuditCursor(long AtMs, int Skip);
-
-/// <summary>A page of audit entries, newest first; <see cref="Next"/> continues with older ones, null at the end.</summary>
-public sealed record AuditPage(IReadOnlyList<AuditEntry> Entries, AuditCursor? Next);
-
-/// <summary>One day of the usage ledger: peaks of concurrent sessions and of active users that UTC day.</summary>
-public sealed record UsageDay(DateOnly Date, int PeakSessions, int PeakActiveUsers);
-
-/// <summary>
-/// One audit entry as a script appended it: time (store clock), action, actor and the action's
-/// target. Actions: <c>session-started</c>, <c>session-ended</c> (with <c>reason</c>),
-/// <c>session-shared</c>, <c>user-registered</c>, <c>user-activated</c>, <c>user-deactivated</c>,
-/// <c>plan-changed</c>, <c>shadow-refusal</c> and <c>shadow-preemption</c> (with <c>reason</c>: what
-/// enforcement would have answered).
-/// </summary>
-public sealed record AuditEntry(
-    long AtMs,
-    string Action,
-    string? Actor,
-    string? UserId,
-    string? SessionId,
-    string? Reason,
-    string? ClientKind,
-    string? DeviceId,
-    string? Model,
-    int? SeatLimit,
-    IReadOnlyList<string>? ReservedUsers,
-    bool? FromConfiguration,
-    int? MaxSessionsPerUser = null,
-    string? Enforcement = null)
-{
-    public DateTimeOffset At => DateTimeOffset.FromUnixTimeMilliseconds(AtMs);
-
-    internal static bool TryParse(string? json, out AuditEntry entry)
-    {
-        entry = null!;
-        if (string.IsNullOrEmpty(json)) return false;
-        if (json[0] == ActivityMarker) return TryParseActivity(json, out entry);
-        try
-        {
-            using var doc = JsonDocument.Parse(json);
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object) return false;
-            if (!root.TryGetProperty("at", out var at) || !at.TryGetDouble(out var atMs)) return false;
-            IReadOnlyList<string>? reserved = null;
-            if (root.TryGetProperty("reservedUsers", out var r))
-            {
-                // cjson writes an empty Lua table as {}.
-                reserved = r.ValueKind == JsonValueKind.Array
-                    ? r.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.String).Select(e => e.GetString()!).ToArray()
-                    : [];
-            }
-            entry = new AuditEntry(
-                (long)atMs,
-                Str(root, "action") ?? "unknown",
-                Str(root, "actor"),
-                Str(root, "user"),
-                Str(root, "session"),
-                Str(root, "reason"),
-                Str(root, "clientKind"),
-                Str(root, "device"),
-                Str(root, "model"),
-                root.TryGetProperty("seatLimit", out var l) && l.TryGetDouble(out var limit) ? (int)limit : null,
-                reserved,
-                root.TryGetProperty("fromConfig", out var fc) && fc.ValueKind is JsonValueKind.True or JsonValueKind.False ? fc.GetBoolean() : null,
-                root.TryGetProperty("maxSessionsPerUser", out var m) && m.TryGetDouble(out var perUser) ? (int)perUser : null,
-                Str(root, "enforcement"));
-            return true;
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>Marks the positional form of a session-activity entry (the scripts' <c>log_activity</c>).</summary>
-    private const char ActivityMarker = '~';
-
-    /// <summary>
-    /// <c>~at, us, action, actor, session, user, clientKind, device, reason</c>, tab-separated; an empty
-    /// field is one the action does not have.
-    /// </summary>
-    private static bool TryParseActivity(string line, out AuditEntry entry)
-    {
-        entry = null!;
-        var fields = line[1..].Split('\t');
-        if (fields.Length != 9 || !long.TryParse(fields[0], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var atMs)) return false;
-        entry = new AuditEntry(atMs, OrNull(fields[2]) ?? "unknown", OrNull(fields[3]), OrNull(fields[5]), OrNull(fields[4]),
-            OrNull(fields[8]), OrNull(fields[6]), OrNull(fields[7]), Model: null, SeatLimit: null, ReservedUsers: null, FromConfiguration: null);
-        return true;
-    }
-
-    private static string? OrNull(string field) => field.Length == 0 ? null : field;
-
-    private static string? Str(JsonElement root, string name) =>
-        root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 }

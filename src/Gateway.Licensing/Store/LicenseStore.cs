@@ -1,8 +1,9 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using Gateway.Licensing.Identity;
 using Gateway.Licensing.Options;
+using Gateway.Licensing.Results;
 using Gateway.Licensing.Rules;
+using Gateway.Licensing.Scripts;
 using Gateway.Licensing.Sessions;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -32,7 +33,7 @@ public sealed class LicenseStore
     private readonly ConcurrentDictionary<string, byte> _registered = new(StringComparer.Ordinal);
     private int _registeredCount;
 
-    public LicenseStore(
+    internal LicenseStore(
         IConnectionMultiplexer connection,
         IOptionsMonitor<LicensingOptions> options,
         IEnumerable<ISessionEndedListener> listeners,
@@ -44,7 +45,7 @@ public sealed class LicenseStore
         _durableWrites = durableWrites;
     }
 
-    public IConnectionMultiplexer Connection => _connection;
+    internal IConnectionMultiplexer Connection => _connection;
 
     private IDatabase Db => _connection.GetDatabase();
 
@@ -59,40 +60,35 @@ public sealed class LicenseStore
     {
         var options = _options.CurrentValue;
         sessionId ??= identity.ComputeSessionId();
-        var reply = await RunAsync(identity.Tenant, LicensingScripts.Admit, "gateway",
-        [
+        var call = AdmitScript.Call(identity.Tenant, ScriptContext.For(options, "gateway"), new AdmitScript.Arguments(
             sessionId,
             identity.User,
-            identity.ClientKind.ToName(),
+            identity.ClientKind,
             identity.Device,
             (long)options.ServiceSessionLifetime.TotalMilliseconds,
-            options.AtCapacity == AtCapacityBehavior.Reject ? "1" : "0",
-            options.AutoActivate ? "1" : "0",
-            OriginValue(origin),
+            RejectAtCapacity: options.AtCapacity == AtCapacityBehavior.Reject,
+            options.AutoActivate,
+            origin,
             options.MaxUsersPerTenant,
             options.MaxSessionsPerUser,
-            options.DefaultEnforcementFor(identity.Tenant).ToName(),
-        ]).ConfigureAwait(false);
+            options.DefaultEnforcementFor(identity.Tenant)));
+        var reply = AdmitScript.Parse(identity.Tenant, await RunAsync(call).ConfigureAwait(false));
+        Notify(reply.Ended);
 
-        var outcome = ParseOutcome((string?)reply[0]) ?? throw new InvalidOperationException("Admission reply without an outcome.");
-        var shadowOf = ParseOutcome((string?)reply[9]);
-        var ended = Ended(identity.Tenant, reply, 11);
-        var lifetimeLeft = (long)reply[8];
-        var registeredMs = (long)reply[10];
-        if ((long)reply[1] == 1 || registeredMs > 0)
+        var outcome = reply.Outcome;
+        if (reply.Created || reply.RegisteredMs > 0)
         {
             // A new session or a newly registered user is the only admission that can make the tenant
             // due sooner (a refresh or a touch only moves an expiry later): put the tenant in the due
             // index at that time, unless the index already has it sooner. Fire and forget, so the answer
             // does not wait for it; a write lost with the connection is found by the full pass.
             var due = long.MaxValue;
-            if ((long)reply[1] == 1)
+            if (reply.Created)
             {
-                var started = (long)reply[7];
-                due = started + (long)options.StoreIdleWindow.TotalMilliseconds;
-                if (lifetimeLeft >= 0) due = Math.Min(due, started + lifetimeLeft);
+                due = reply.StartedMs + (long)options.StoreIdleWindow.TotalMilliseconds;
+                if (reply.LifetimeLeftMs is { } left) due = Math.Min(due, reply.StartedMs + left);
             }
-            if (registeredMs > 0) due = Math.Min(due, registeredMs + (long)options.UserRetention.TotalMilliseconds);
+            if (reply.RegisteredMs > 0) due = Math.Min(due, reply.RegisteredMs + (long)options.UserRetention.TotalMilliseconds);
             ScheduleSoon(identity.Tenant, due);
         }
         if (outcome != AdmissionOutcome.TenantUnlicensed && !_registered.ContainsKey(identity.Tenant))
@@ -104,19 +100,19 @@ public sealed class LicenseStore
         }
         return new AdmissionResult
         {
-            SessionStartedMs = (long)reply[7],
-            LifetimeLeft = lifetimeLeft < 0 ? null : TimeSpan.FromMilliseconds(lifetimeLeft),
+            SessionStartedMs = reply.StartedMs,
+            LifetimeLeft = reply.LifetimeLeftMs is { } lifetimeLeft ? TimeSpan.FromMilliseconds(lifetimeLeft) : null,
             Outcome = outcome,
             SessionId = sessionId,
-            Created = (long)reply[1] == 1,
-            SeatLimit = (int)(long)reply[2],
-            ActiveSessions = (int)(long)reply[3],
-            RetryAfter = TimeSpan.FromMilliseconds((long)reply[4]),
-            YourSessions = SplitWords((string?)reply[5]),
-            PreemptedSessionIds = ended.Where(e => e.Reason == EndReason.Preempted).Select(e => e.SessionId).ToArray(),
-            Expired = CountExpired(ended),
-            Shared = (long)reply[6] == 1,
-            ShadowOf = shadowOf,
+            Created = reply.Created,
+            SeatLimit = reply.SeatLimit,
+            ActiveSessions = reply.ActiveSessions,
+            RetryAfter = TimeSpan.FromMilliseconds(reply.RetryAfterMs),
+            YourSessions = reply.YourSessions,
+            PreemptedSessionIds = reply.Ended.Where(e => e.Reason == EndReason.Preempted).Select(e => e.SessionId).ToArray(),
+            Expired = EndedPairs.CountExpired(reply.Ended),
+            Shared = reply.Shared,
+            ShadowOf = reply.ShadowOf,
         };
     }
 
@@ -124,26 +120,28 @@ public sealed class LicenseStore
     /// Reports a live session as shared (a replica saw it used from a second origin). Returns true when
     /// this call reported it, false when it was reported before or is not live.
     /// </summary>
-    public async Task<bool> ReportSharedAsync(string tenant, string sessionId)
+    internal async Task<bool> ReportSharedAsync(string tenant, string sessionId)
     {
-        var reply = await RunAsync(tenant, LicensingScripts.ReportShared, "gateway", [sessionId]).ConfigureAwait(false);
-        Ended(tenant, reply, 1);
-        return (long)reply[0] == 1;
+        var call = ReportSharedScript.Call(tenant, ScriptContext.For(_options.CurrentValue, "gateway"), sessionId);
+        var reply = ReportSharedScript.Parse(tenant, await RunAsync(call).ConfigureAwait(false));
+        Notify(reply.Ended);
+        return reply.Reported;
     }
 
     /// <summary>
     /// Hands a plan that came from configuration over to the management API (configuration no longer
     /// names the tenant). Returns true when the plan was managed by configuration until now.
     /// </summary>
-    public async Task<bool> ReleaseConfiguredPlanAsync(string tenant, string actor)
+    internal async Task<bool> ReleaseConfiguredPlanAsync(string tenant, string actor)
     {
-        var reply = await RunAsync(tenant, LicensingScripts.ReleasePlan, actor, []).ConfigureAwait(false);
-        Ended(tenant, reply, 1);
-        return (long)reply[0] == 1;
+        var call = ReleasePlanScript.Call(tenant, ScriptContext.For(_options.CurrentValue, actor));
+        var reply = ReleasePlanScript.Parse(tenant, await RunAsync(call).ConfigureAwait(false));
+        Notify(reply.Ended);
+        return reply.Released;
     }
 
     /// <summary>Tenant ids whose plan is managed by configuration, of those in the registry.</summary>
-    public async Task<IReadOnlyList<string>> ListConfiguredTenantsAsync()
+    internal async Task<IReadOnlyList<string>> ListConfiguredTenantsAsync()
     {
         var tenants = await ListTenantsAsync().ConfigureAwait(false);
         if (tenants.Count == 0) return [];
@@ -161,9 +159,6 @@ public sealed class LicenseStore
             throw new StoreUnavailableException("The licensing store did not answer.", ex);
         }
     }
-
-    private static RedisValue OriginValue(long origin) =>
-        origin == 0 ? RedisValue.EmptyString : origin.ToString("x16", CultureInfo.InvariantCulture);
 
     /// <summary>
     /// Puts the tenant in the registry (the one key outside the tenant's hash slot, so no script can
@@ -190,7 +185,7 @@ public sealed class LicenseStore
     }
 
     /// <summary>Refreshes the sliding expiry of live sessions of one tenant in one round trip.</summary>
-    public Task<TouchResult> TouchAsync(string tenant, IReadOnlyCollection<string> sessionIds) =>
+    internal Task<TouchResult> TouchAsync(string tenant, IReadOnlyCollection<string> sessionIds) =>
         TouchAsync(tenant, sessionIds.Select(id => (id, 0L)).ToArray());
 
     /// <summary>
@@ -198,20 +193,12 @@ public sealed class LicenseStore
     /// named with the start (<see cref="AdmissionResult.SessionStartedMs"/>) the caller knows it by, or 0
     /// for any: a session that ended and started again since is reported missing, not refreshed.
     /// </summary>
-    public async Task<TouchResult> TouchAsync(string tenant, IReadOnlyList<(string SessionId, long StartedMs)> sessions)
+    internal async Task<TouchResult> TouchAsync(string tenant, IReadOnlyList<(string SessionId, long StartedMs)> sessions)
     {
-        var args = new RedisValue[2 * sessions.Count];
-        for (var i = 0; i < sessions.Count; i++)
-        {
-            args[2 * i] = sessions[i].SessionId;
-            args[2 * i + 1] = sessions[i].StartedMs;
-        }
-        var reply = await RunAsync(tenant, LicensingScripts.Touch, "gateway", args).ConfigureAwait(false);
-        var missingCount = (int)(long)reply[0];
-        var missing = new string[missingCount];
-        for (var m = 0; m < missingCount; m++) missing[m] = (string)reply[1 + m]!;
-        var ended = Ended(tenant, reply, 1 + missingCount);
-        return new TouchResult(missing, CountExpired(ended));
+        var call = TouchScript.Call(tenant, ScriptContext.For(_options.CurrentValue, "gateway"), sessions);
+        var reply = TouchScript.Parse(tenant, await RunAsync(call).ConfigureAwait(false));
+        Notify(reply.Ended);
+        return new TouchResult(reply.Missing, EndedPairs.CountExpired(reply.Ended));
     }
 
     /// <summary>
@@ -220,44 +207,47 @@ public sealed class LicenseStore
     /// </summary>
     public async Task<bool> EndSessionAsync(string tenant, string sessionId, string reason, string actor, string? owner = null, bool durable = false)
     {
-        var (reply, acknowledged) = await RunAsync(tenant, LicensingScripts.EndSession, actor, [sessionId, reason, owner ?? ""], durable).ConfigureAwait(false);
-        Ended(tenant, reply, 1);
-        var found = (long)reply[0] == 1;
-        if (found) EnsureDurable(acknowledged);
-        return found;
+        var call = EndSessionScript.Call(tenant, ScriptContext.For(_options.CurrentValue, actor), new EndSessionScript.Arguments(sessionId, reason, owner));
+        var (result, acknowledged) = await RunAsync(call, durable).ConfigureAwait(false);
+        var reply = EndSessionScript.Parse(tenant, result);
+        Notify(reply.Ended);
+        if (reply.Found) EnsureDurable(acknowledged);
+        return reply.Found;
     }
 
     /// <summary>
     /// Ends expired sessions of a tenant; loops until none is left over. Does not touch the due index:
     /// <see cref="Sessions.SessionSweeper"/> schedules the tenant from <see cref="SweepResult.NextDueMs"/>.
     /// </summary>
-    public async Task<SweepResult> SweepAsync(string tenant)
+    internal async Task<SweepResult> SweepAsync(string tenant)
     {
         var all = new List<string>();
         int idle = 0, lifetime = 0, forgotten = 0;
-        long nextDue = -1;
+        long? nextDue = null;
         for (var round = 0; round < 100; round++)
         {
-            var reply = await RunAsync(tenant, LicensingScripts.Sweep, "sweep",
-                [SweepBatch, UsageRetentionDays, (long)_options.CurrentValue.UserRetention.TotalMilliseconds]).ConfigureAwait(false);
-            forgotten += (int)(long)reply[1];
-            nextDue = (long)reply[2];
-            var ended = Ended(tenant, reply, 3);
-            var expired = CountExpired(ended);
+            var options = _options.CurrentValue;
+            var call = SweepScript.Call(tenant, ScriptContext.For(options, "sweep"),
+                new SweepScript.Arguments(SweepBatch, UsageRetentionDays, (long)options.UserRetention.TotalMilliseconds));
+            var reply = SweepScript.Parse(tenant, await RunAsync(call).ConfigureAwait(false));
+            Notify(reply.Ended);
+            forgotten += reply.ForgottenUsers;
+            nextDue = reply.NextDueMs;
+            var expired = EndedPairs.CountExpired(reply.Ended);
             idle += expired.Idle;
             lifetime += expired.Lifetime;
-            all.AddRange(ended.Select(e => e.SessionId));
-            if ((long)reply[0] == 0) break;
+            all.AddRange(reply.Ended.Select(e => e.SessionId));
+            if (!reply.MoreToDo) break;
         }
         return new SweepResult(all, new ExpiredSessions(idle, lifetime))
         {
             ForgottenUsers = forgotten,
-            NextDueMs = nextDue < 0 ? null : nextDue,
+            NextDueMs = nextDue,
         };
     }
 
     /// <summary>The store's clock now (ms since the Unix epoch), the clock every score of the due index is on.</summary>
-    public async Task<long> StoreTimeMsAsync()
+    internal async Task<long> StoreTimeMsAsync()
     {
         try
         {
@@ -274,7 +264,7 @@ public sealed class LicenseStore
     /// Takes a lease for <paramref name="duration"/> when nobody holds it: true when this caller got it.
     /// It is never released, only left to expire, so holders take turns at most once per duration.
     /// </summary>
-    public async Task<bool> TryTakeLeaseAsync(RedisKey lease, TimeSpan duration, string holder)
+    internal async Task<bool> TryTakeLeaseAsync(RedisKey lease, TimeSpan duration, string holder)
     {
         try
         {
@@ -292,7 +282,7 @@ public sealed class LicenseStore
     /// script that starts after the removal sees every session admitted before it, and a session admitted
     /// after it puts the tenant back itself, so nothing due is lost between the two.
     /// </summary>
-    public async Task<IReadOnlyList<string>> TakeDueTenantsAsync(long nowMs, int max)
+    internal async Task<IReadOnlyList<string>> TakeDueTenantsAsync(long nowMs, int max)
     {
         try
         {
@@ -312,7 +302,7 @@ public sealed class LicenseStore
     /// Puts tenants in the due index at the given store times, keeping an earlier time already there
     /// (ZADD LT): a score only ever moves later through <see cref="TakeDueTenantsAsync"/> and a sweep.
     /// </summary>
-    public async Task ScheduleAsync(IReadOnlyCollection<(string Tenant, long DueMs)> tenants)
+    internal async Task ScheduleAsync(IReadOnlyCollection<(string Tenant, long DueMs)> tenants)
     {
         if (tenants.Count == 0) return;
         try
@@ -348,40 +338,33 @@ public sealed class LicenseStore
     /// registry first, so a plan never exists without its tenant in the registry (swept, on the gauges);
     /// when the plan script then fails, an entry without a plan is left, which sweeps and gauges skip.
     /// </summary>
+    /// <param name="tenant">The tenant id.</param>
+    /// <param name="plan">The new plan.</param>
+    /// <param name="fromConfiguration">
+    /// True for a plan from <c>Licensing:Tenants</c>, applied at start: it may lower the limit under the
+    /// active users, and marks the plan as managed by configuration.
+    /// </param>
+    /// <param name="actor">Who changes it, for the audit trail.</param>
     /// <param name="durable">See <see cref="SetUserActiveAsync"/>.</param>
     public async Task<PlanChangeResult> SetPlanAsync(string tenant, TenantPlan plan, bool fromConfiguration, string actor, bool durable = false)
     {
         if (_registered.TryRemove(tenant, out _)) Interlocked.Decrement(ref _registeredCount);
         await EnsureRegisteredAsync(tenant).ConfigureAwait(false);
-        var args = new List<RedisValue>
-        {
-            plan.Model.ToString(),
-            plan.SeatLimit,
-            fromConfiguration ? "1" : "0",
-            string.Join('\t', plan.ReservedUsers.Distinct(StringComparer.Ordinal)),
-            _options.CurrentValue.MaxSessionsPerUser,
-            _options.CurrentValue.DefaultEnforcementFor(tenant).ToName(),
-        };
-        foreach (var (field, value) in plan.OptionalFields())
-        {
-            args.Add(field);
-            args.Add(value);
-        }
-        var (reply, acknowledged) = await RunAsync(tenant, LicensingScripts.SetPlan, actor, [.. args], durable).ConfigureAwait(false);
-        var status = (string?)reply[0] switch
-        {
-            "created" => PlanChangeStatus.Created,
-            "updated" => PlanChangeStatus.Updated,
-            "managed_by_config" => PlanChangeStatus.ManagedByConfig,
-            "seat_limit_below_active_users" => PlanChangeStatus.SeatLimitBelowActiveUsers,
-            var other => throw new InvalidOperationException($"Unexpected plan status '{other}'."),
-        };
-        var ended = Ended(tenant, reply, 2);
-        if (status is PlanChangeStatus.Created or PlanChangeStatus.Updated) EnsureDurable(acknowledged);
-        return new PlanChangeResult(status, ended.Select(e => e.SessionId).ToArray(), (int)(long)reply[1]);
+        var options = _options.CurrentValue;
+        var call = SetPlanScript.Call(tenant, ScriptContext.For(options, actor),
+            new SetPlanScript.Arguments(plan, fromConfiguration, options.MaxSessionsPerUser, options.DefaultEnforcementFor(tenant)));
+        var (result, acknowledged) = await RunAsync(call, durable).ConfigureAwait(false);
+        var reply = SetPlanScript.Parse(tenant, result);
+        Notify(reply.Ended);
+        if (reply.Status is PlanChangeStatus.Created or PlanChangeStatus.Updated) EnsureDurable(acknowledged);
+        return new PlanChangeResult(reply.Status, EndedPairs.Ids(reply.Ended), reply.ActiveUsers);
     }
 
     /// <summary>Activates or deactivates one user.</summary>
+    /// <param name="tenant">The tenant id.</param>
+    /// <param name="user">The user id; an unknown user is registered.</param>
+    /// <param name="active">True to activate, false to deactivate (which ends the user's sessions).</param>
+    /// <param name="actor">Who changes it, for the audit trail.</param>
     /// <param name="durable">
     /// An admin write whose success must survive the loss of the primary: the replicas are waited for
     /// (<see cref="DurableWrites"/>), and a change they did not acknowledge throws
@@ -389,13 +372,14 @@ public sealed class LicenseStore
     /// </param>
     public async Task<ActivationResult> SetUserActiveAsync(string tenant, string user, bool active, string actor, bool durable = false)
     {
-        var (reply, acknowledged) = await RunAsync(tenant, LicensingScripts.SetUser, actor, [user, active ? "1" : "0", _options.CurrentValue.MaxUsersPerTenant], durable).ConfigureAwait(false);
-        var ended = Ended(tenant, reply, 2);
-        var status = ParseActivation((string?)reply[0]);
-        var isActive = (long)reply[1] == 1;
-        if (status == ActivationStatus.Created && !isActive) ScheduleNow(tenant);
-        if (status is ActivationStatus.Created or ActivationStatus.Updated or ActivationStatus.Unchanged) EnsureDurable(acknowledged);
-        return new ActivationResult(status, isActive, ended.Select(e => e.SessionId).ToArray());
+        var call = SetUserScript.Call(tenant, ScriptContext.For(_options.CurrentValue, actor),
+            new SetUserScript.Arguments(user, active, _options.CurrentValue.MaxUsersPerTenant));
+        var (result, acknowledged) = await RunAsync(call, durable).ConfigureAwait(false);
+        var reply = SetUserScript.Parse(tenant, result);
+        Notify(reply.Ended);
+        if (reply.Status == ActivationStatus.Created && !reply.Active) ScheduleNow(tenant);
+        if (reply.Status is ActivationStatus.Created or ActivationStatus.Updated or ActivationStatus.Unchanged) EnsureDurable(acknowledged);
+        return new ActivationResult(reply.Status, reply.Active, EndedPairs.Ids(reply.Ended));
     }
 
     /// <summary>
@@ -404,51 +388,31 @@ public sealed class LicenseStore
     /// </summary>
     public async Task<SwapResult> SwapUsersAsync(string tenant, string deactivate, string activate, string actor, bool durable = false)
     {
-        var (reply, acknowledged) = await RunAsync(tenant, LicensingScripts.SwapUsers, actor, [deactivate, activate, _options.CurrentValue.MaxUsersPerTenant], durable).ConfigureAwait(false);
-        var ended = Ended(tenant, reply, 4);
-        var status = (string?)reply[0] switch
-        {
-            "ok" => ActivationStatus.Updated,
-            "seat_limit_reached" => ActivationStatus.SeatLimitReached,
-            "user_limit_reached" => ActivationStatus.UserLimitReached,
-            "tenant_unlicensed" => ActivationStatus.TenantUnlicensed,
-            var other => throw new InvalidOperationException($"Unexpected swap status '{other}'."),
-        };
-        if (status == ActivationStatus.Updated) EnsureDurable(acknowledged);
-        return new SwapResult(status, (long)reply[1] == 1, (long)reply[2] == 1, (long)reply[3] == 1, ended.Select(e => e.SessionId).ToArray());
+        var call = SwapUsersScript.Call(tenant, ScriptContext.For(_options.CurrentValue, actor),
+            new SwapUsersScript.Arguments(deactivate, activate, _options.CurrentValue.MaxUsersPerTenant));
+        var (result, acknowledged) = await RunAsync(call, durable).ConfigureAwait(false);
+        var reply = SwapUsersScript.Parse(tenant, result);
+        Notify(reply.Ended);
+        if (reply.Status == ActivationStatus.Updated) EnsureDurable(acknowledged);
+        return new SwapResult(reply.Status, reply.DeactivatedActive, reply.ActivatedActive, reply.ActivatedCreated, EndedPairs.Ids(reply.Ended));
     }
 
     /// <summary>Applies a list of activation changes, all or nothing. User ids must be distinct.</summary>
     public async Task<BulkActivationResult> SetUsersActiveAsync(string tenant, IReadOnlyList<(string User, bool Active)> changes, string actor, bool durable = false)
     {
-        var args = new RedisValue[1 + changes.Count * 2];
-        args[0] = _options.CurrentValue.MaxUsersPerTenant;
-        for (var i = 0; i < changes.Count; i++)
+        var call = SetUsersScript.Call(tenant, ScriptContext.For(_options.CurrentValue, actor),
+            new SetUsersScript.Arguments(_options.CurrentValue.MaxUsersPerTenant, changes));
+        var (result, acknowledged) = await RunAsync(call, durable).ConfigureAwait(false);
+        var reply = SetUsersScript.Parse(tenant, result, changes.Count);
+        Notify(reply.Ended);
+        for (var i = 0; i < reply.Created.Length; i++)
         {
-            args[1 + 2 * i] = changes[i].User;
-            args[2 + 2 * i] = changes[i].Active ? "1" : "0";
-        }
-        var (reply, acknowledged) = await RunAsync(tenant, LicensingScripts.SetUsers, actor, args, durable).ConfigureAwait(false);
-        var status = (string?)reply[0] switch
-        {
-            "ok" => ActivationStatus.Updated,
-            "seat_limit_reached" => ActivationStatus.SeatLimitReached,
-            "user_limit_reached" => ActivationStatus.UserLimitReached,
-            "tenant_unlicensed" => ActivationStatus.TenantUnlicensed,
-            var other => throw new InvalidOperationException($"Unexpected bulk status '{other}'."),
-        };
-        var createdCount = status == ActivationStatus.Updated ? changes.Count : 0;
-        var created = new bool[createdCount];
-        for (var i = 0; i < createdCount; i++) created[i] = (long)reply[2 + i] == 1;
-        var ended = Ended(tenant, reply, 2 + createdCount);
-        for (var i = 0; i < createdCount; i++)
-        {
-            if (!created[i] || changes[i].Active) continue;
+            if (!reply.Created[i] || changes[i].Active) continue;
             ScheduleNow(tenant);
             break;
         }
-        if (status == ActivationStatus.Updated) EnsureDurable(acknowledged);
-        return new BulkActivationResult(status, (int)(long)reply[1], created, ended.Select(e => e.SessionId).ToArray());
+        if (reply.Status == ActivationStatus.Updated) EnsureDurable(acknowledged);
+        return new BulkActivationResult(reply.Status, reply.ActiveUsers, reply.Created, EndedPairs.Ids(reply.Ended));
     }
 
     /// <summary>The tenant's plan and live counts, or null when it has no plan.</summary>
@@ -490,7 +454,7 @@ public sealed class LicenseStore
     /// What the seat gauges show of a tenant, in one pipelined round trip of three O(1) reads; null when
     /// it has no plan.
     /// </summary>
-    public async Task<TenantSeats?> GetSeatsAsync(string tenant)
+    internal async Task<TenantSeats?> GetSeatsAsync(string tenant)
     {
         var keys = TenantKeys.For(tenant);
         try
@@ -512,7 +476,7 @@ public sealed class LicenseStore
     }
 
     /// <summary>How many tenants the registry holds (O(1), unlike listing them).</summary>
-    public async Task<long> CountTenantsAsync()
+    internal async Task<long> CountTenantsAsync()
     {
         try
         {
@@ -552,12 +516,12 @@ public sealed class LicenseStore
         }
     }
 
-    private async Task<(RedisResult[] Reply, bool Durable)> RunAsync(string tenant, StoreScript script, string actor, RedisValue[] args, bool durable)
+    private async Task<(RedisResult[] Reply, bool Durable)> RunAsync(ScriptCall call, bool durable)
     {
-        if (!durable || _durableWrites is null) return (await RunAsync(tenant, script, actor, args).ConfigureAwait(false), true);
+        if (!durable || _durableWrites is null) return (await RunAsync(call).ConfigureAwait(false), true);
         try
         {
-            var (reply, acknowledged) = await _durableWrites.EvaluateAsync(script, TenantKeys.For(tenant), Argv(actor, args)).ConfigureAwait(false);
+            var (reply, acknowledged) = await _durableWrites.EvaluateAsync(call).ConfigureAwait(false);
             return ((RedisResult[])reply!, acknowledged);
         }
         catch (Exception ex) when (IsUnavailable(ex))
@@ -571,22 +535,11 @@ public sealed class LicenseStore
         if (!acknowledged) throw new StoreNotDurableException("Too few replicas of the licensing store acknowledged the write in time.");
     }
 
-    private RedisValue[] Argv(string actor, RedisValue[] args)
-    {
-        var options = _options.CurrentValue;
-        var argv = new RedisValue[3 + args.Length];
-        argv[0] = (long)options.StoreIdleWindow.TotalMilliseconds;
-        argv[1] = options.AuditCapacity;
-        argv[2] = actor;
-        args.CopyTo(argv, 3);
-        return argv;
-    }
-
-    private async Task<RedisResult[]> RunAsync(string tenant, StoreScript script, string actor, RedisValue[] args)
+    private async Task<RedisResult[]> RunAsync(ScriptCall call)
     {
         try
         {
-            var result = await script.EvaluateAsync(Db, TenantKeys.For(tenant), Argv(actor, args)).ConfigureAwait(false);
+            var result = await call.Script.EvaluateAsync(Db, call.Keys, call.Argv).ConfigureAwait(false);
             return (RedisResult[])result!;
         }
         catch (Exception ex) when (IsUnavailable(ex))
@@ -595,67 +548,22 @@ public sealed class LicenseStore
         }
     }
 
-    internal static bool IsUnavailable(Exception ex) =>
+    /// <summary>
+    /// True when <paramref name="ex"/> says the store could not be asked or could not answer now (no
+    /// connection, a timeout, a store still loading its data or a cluster without a slot owner), as opposed
+    /// to a fault of the request itself.
+    /// </summary>
+    /// <param name="ex">An exception thrown by a store call.</param>
+    public static bool IsUnavailable(Exception ex) =>
         ex is RedisConnectionException or RedisTimeoutException or TimeoutException or ObjectDisposedException
         || (ex is RedisServerException server && (server.Message.StartsWith("LOADING", StringComparison.Ordinal)
             || server.Message.StartsWith("CLUSTERDOWN", StringComparison.Ordinal)
             || server.Message.StartsWith("TRYAGAIN", StringComparison.Ordinal)));
 
-    private List<EndedSession> Ended(string tenant, RedisResult[] reply, int start)
+    /// <summary>Hands the sessions a script ended to the listeners, before the operation returns.</summary>
+    private void Notify(List<EndedSession> ended)
     {
-        var ended = new List<EndedSession>((reply.Length - start) / 2);
-        for (var i = start; i + 1 < reply.Length; i += 2)
-        {
-            ended.Add(new EndedSession(tenant, (string)reply[i]!, (string)reply[i + 1]!));
-        }
-        if (ended.Count > 0)
-        {
-            foreach (var listener in _listeners) listener.OnSessionsEnded(ended);
-        }
-        return ended;
+        if (ended.Count == 0) return;
+        foreach (var listener in _listeners) listener.OnSessionsEnded(ended);
     }
-
-    private static ExpiredSessions CountExpired(List<EndedSession> ended)
-    {
-        int idle = 0, lifetime = 0;
-        foreach (var e in ended)
-        {
-            if (e.Reason == EndReason.Idle) idle++;
-            else if (e.Reason == EndReason.Lifetime) lifetime++;
-        }
-        return new ExpiredSessions(idle, lifetime);
-    }
-
-    /// <summary>An outcome as the scripts write it (<c>seats_exhausted</c>); null for '' (no outcome, e.g. no shadow note).</summary>
-    private static AdmissionOutcome? ParseOutcome(string? outcome) => outcome switch
-    {
-        null or "" => null,
-        "admitted" => AdmissionOutcome.Admitted,
-        "preempted" => AdmissionOutcome.Preempted,
-        "seats_exhausted" => AdmissionOutcome.SeatsExhausted,
-        "user_inactive" => AdmissionOutcome.UserInactive,
-        "tenant_unlicensed" => AdmissionOutcome.TenantUnlicensed,
-        "user_sessions_exhausted" => AdmissionOutcome.UserSessionsExhausted,
-        var other => throw new InvalidOperationException($"Unexpected admission outcome '{other}'."),
-    };
-
-    private static ActivationStatus ParseActivation(string? status) => status switch
-    {
-        "created" => ActivationStatus.Created,
-        "updated" => ActivationStatus.Updated,
-        "unchanged" => ActivationStatus.Unchanged,
-        "seat_limit_reached" => ActivationStatus.SeatLimitReached,
-        "user_limit_reached" => ActivationStatus.UserLimitReached,
-        "tenant_unlicensed" => ActivationStatus.TenantUnlicensed,
-        _ => throw new InvalidOperationException($"Unexpected activation status '{status}'."),
-    };
-
-    private static string[] SplitWords(string? value) =>
-        string.IsNullOrEmpty(value) ? [] : value.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 }
-
-/// <summary>Answer of a swap: the resulting states of both users.</summary>
-public sealed record SwapResult(ActivationStatus Status, bool DeactivatedUserActive, bool ActivatedUserActive, bool ActivatedUserCreated, IReadOnlyList<string> EndedSessionIds);
-
-/// <summary>Answer of a bulk activation: <see cref="Created"/> follows the order of the request.</summary>
-public sealed record BulkActivationResult(ActivationStatus Status, int ActiveUsers, IReadOnlyList<bool> Created, IReadOnlyList<string> EndedSessionIds);

@@ -7,7 +7,7 @@ namespace Gateway.Licensing.Store;
 /// The fixed key set of a tenant, all under its hash tag <c>lic:{tenant}:</c> so one script's keys
 /// live in one Redis Cluster slot. The order is the order <c>common.lua</c> reads them in.
 /// </summary>
-public static class TenantKeys
+internal static class TenantKeys
 {
     /// <summary>The registry of tenant ids: a global key, written outside the scripts.</summary>
     public static readonly RedisKey Registry = "lic:tenants";

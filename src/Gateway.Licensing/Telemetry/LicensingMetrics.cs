@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Gateway.Licensing.Identity;
+using Gateway.Licensing.Results;
 using Gateway.Licensing.Sessions;
 
 namespace Gateway.Licensing.Telemetry;
@@ -12,11 +13,14 @@ namespace Gateway.Licensing.Telemetry;
 /// </summary>
 public sealed class LicensingMetrics : ISessionEndedListener
 {
+    /// <summary>The name of the engine's meter, for a host's metrics pipeline.</summary>
     public const string MeterName = "Gateway.Licensing";
+
+    /// <summary>The name of the engine's activity source (one activity per store decision), for a host's tracing pipeline.</summary>
     public const string ActivitySourceName = "Gateway.Licensing";
 
     /// <summary>Traces of admissions; one activity per store decision.</summary>
-    public static readonly ActivitySource ActivitySource = new(ActivitySourceName);
+    internal static readonly ActivitySource ActivitySource = new(ActivitySourceName);
 
     private readonly Counter<long> _admissions;
     private readonly Counter<long> _ended;
@@ -28,7 +32,7 @@ public sealed class LicensingMetrics : ISessionEndedListener
 
     /// <param name="meterFactory">Creates the meter.</param>
     /// <param name="tenants">Bounds the tenant attribute; without it every tenant id is its own label.</param>
-    public LicensingMetrics(IMeterFactory meterFactory, TenantLabels? tenants = null)
+    internal LicensingMetrics(IMeterFactory meterFactory, TenantLabels? tenants = null)
     {
         _tenants = tenants;
         var meter = meterFactory.Create(MeterName);
@@ -54,7 +58,7 @@ public sealed class LicensingMetrics : ISessionEndedListener
     /// In shadow mode, what enforcement would have decided instead of admitting; counted as
     /// <c>shadow_</c> and that outcome (<c>shadow_seats_exhausted</c>).
     /// </param>
-    public void Admission(AdmissionOutcome outcome, ClientKind kind, string tenant, AdmissionOutcome? shadowOf = null) =>
+    internal void Admission(AdmissionOutcome outcome, ClientKind kind, string tenant, AdmissionOutcome? shadowOf = null) =>
         _admissions.Add(1,
             new KeyValuePair<string, object?>("licensing.result", shadowOf is { } wouldBe ? wouldBe.ToShadowMetricValue() : outcome.ToMetricValue()),
             new KeyValuePair<string, object?>("licensing.client.kind", kind.ToName()),
@@ -62,17 +66,17 @@ public sealed class LicensingMetrics : ISessionEndedListener
 
     private string TenantLabel(string tenant) => _tenants?.Of(tenant) ?? tenant;
 
-    public void AdmissionDuration(TimeSpan elapsed, AdmissionOutcome outcome) =>
+    internal void AdmissionDuration(TimeSpan elapsed, AdmissionOutcome outcome) =>
         _admissionDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("licensing.result", outcome.ToMetricValue()));
 
-    public void StoreError() => _storeErrors.Add(1);
+    internal void StoreError() => _storeErrors.Add(1);
 
-    public void FailOpen() => _failOpen.Add(1);
+    internal void FailOpen() => _failOpen.Add(1);
 
-    public void SessionShared(ClientKind kind) =>
+    internal void SessionShared(ClientKind kind) =>
         _shared.Add(1, new KeyValuePair<string, object?>("licensing.client.kind", kind.ToName()));
 
-    public void OnSessionsEnded(IReadOnlyList<EndedSession> ended)
+    void ISessionEndedListener.OnSessionsEnded(IReadOnlyList<EndedSession> ended)
     {
         foreach (var e in ended)
         {

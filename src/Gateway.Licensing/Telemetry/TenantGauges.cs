@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Gateway.Licensing.Options;
+using Gateway.Licensing.Results;
 using Gateway.Licensing.Store;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -12,7 +13,7 @@ namespace Gateway.Licensing.Telemetry;
 /// the background at a fixed rate, so a scrape never costs a store call, for at most
 /// <see cref="MetricsOptions.MaxTenants"/> tenants in tenant-id order.
 /// </summary>
-public sealed partial class TenantGauges : BackgroundService
+internal sealed partial class TenantGauges : BackgroundService
 {
     /// <summary>How often the store is sampled; well inside the 10 s the gauges must be fresh within.</summary>
     public static readonly TimeSpan SampleInterval = TimeSpan.FromSeconds(5);
@@ -34,6 +35,11 @@ public sealed partial class TenantGauges : BackgroundService
     private IReadOnlyList<string>? _tenants;
     private long _listedAt;
 
+    /// <param name="store">Where the seats are read.</param>
+    /// <param name="meterFactory">Creates the meter.</param>
+    /// <param name="options">The licensing options.</param>
+    /// <param name="time">The clock of the sampling period.</param>
+    /// <param name="logger">Logs failed samples.</param>
     /// <param name="labels">Told which tenants have gauges, so the counters label the same tenants.</param>
     public TenantGauges(LicenseStore store, IMeterFactory meterFactory, IOptionsMonitor<LicensingOptions> options, TimeProvider time, ILogger<TenantGauges> logger, TenantLabels? labels = null)
     {

@@ -9,7 +9,7 @@ namespace Gateway.Licensing.Telemetry;
 /// id; any other tenant, including one without a plan, is counted as <see cref="Other"/>. The set is
 /// refreshed with the gauges (every 5 s), so a new tenant gets its own label within that time.
 /// </summary>
-public sealed class TenantLabels
+internal sealed class TenantLabels
 {
     /// <summary>The label of every tenant beyond the bound.</summary>
     public const string Other = "other";

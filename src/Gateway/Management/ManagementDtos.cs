@@ -3,6 +3,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Gateway.Licensing.Identity;
+using Gateway.Licensing.Results;
 using Gateway.Licensing.Rules;
 using Gateway.Licensing.Store;
 

@@ -1,3 +1,4 @@
+using Gateway.Licensing.Results;
 using Gateway.Problems;
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;

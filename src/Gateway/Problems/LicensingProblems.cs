@@ -1,5 +1,6 @@
 using System.Globalization;
 using Gateway.Identity;
+using Gateway.Licensing.Results;
 using Gateway.Licensing.Sessions;
 
 namespace Gateway.Problems;

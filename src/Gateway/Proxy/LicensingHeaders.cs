@@ -1,3 +1,4 @@
+using Gateway.Licensing.Results;
 using Gateway.Licensing.Sessions;
 using Gateway.Problems;
 

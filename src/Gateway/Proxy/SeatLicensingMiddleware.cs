@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Gateway.Authentication;
 using Gateway.Identity;
 using Gateway.Licensing.Identity;
+using Gateway.Licensing.Results;
 using Gateway.Licensing.Sessions;
 using Gateway.Management;
 using Gateway.Problems;
@@ -99,13 +100,13 @@ internal sealed partial class SeatLicensingMiddleware(
             // outage (the engine counts and logs that).
             LicensingHeaders.SetForwarded(context.Request.Headers, decision.SessionId, tenant);
             if (decision.ShadowOf is { } wouldBe) LicensingHeaders.SetShadow(context.Request.Headers, wouldBe);
-            if (decision.Entry is { } entry)
+            if (decision.TracksUse)
             {
                 // One 56-byte object per request; the completion callback costs no allocation on a reused
                 // connection (Kestrel keeps its callback stack). No lock, no dictionary: see SessionUseTracker.
                 var request = new ProxiedRequest(context, uses);
                 context.Response.OnCompleted(ProxiedRequest.OnCompleted, request);
-                uses.Opened(request, entry);
+                uses.Opened(request, decision);
             }
             return next(context);
         }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Reflection;
 using Gateway.Licensing.Sessions;
+using Gateway.Licensing.Store;
 using Gateway.Licensing.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Gateway.Licensing.Identity;
 using Gateway.Licensing.Options;
+using Gateway.Licensing.Results;
 using Gateway.Licensing.Rules;
 using Gateway.Licensing.Sessions;
 using Gateway.Licensing.Store;

@@ -1,10 +1,11 @@
 using System.Collections.Concurrent;
+using Gateway.Licensing.Results;
 using Gateway.Licensing.Sessions;
 
 namespace Gateway.Licensing.Tests.Support;
 
 /// <summary>Records every ended session the store reports.</summary>
-public sealed class RecordingListener : ISessionEndedListener
+internal sealed class RecordingListener : ISessionEndedListener
 {
     public ConcurrentQueue<EndedSession> Ended { get; } = new();
 

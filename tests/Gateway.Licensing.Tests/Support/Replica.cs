@@ -14,7 +14,7 @@ namespace Gateway.Licensing.Tests.Support;
 /// real. Background loops do not run (tests flush touches and run tracker passes themselves), except
 /// the revocation bus, whose heartbeats prove the subscription.
 /// </summary>
-public sealed class Replica : IAsyncDisposable
+internal sealed class Replica : IAsyncDisposable
 {
     public required ConnectionMultiplexer Connection { get; init; }
     public required FakeTimeProvider Time { get; init; }

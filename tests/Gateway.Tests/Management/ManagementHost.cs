@@ -6,6 +6,7 @@ using System.Text.Json;
 using Gateway.Licensing;
 using Gateway.Licensing.Identity;
 using Gateway.Licensing.Options;
+using Gateway.Licensing.Results;
 using Gateway.Licensing.Rules;
 using Gateway.Licensing.Sessions;
 using Gateway.Licensing.Store;

@@ -1,3 +1,4 @@
+using Gateway.Licensing.Results;
 using Gateway.Problems;
 using System.Net;
 using System.Text.Json;

@@ -1,10 +1,11 @@
 using System.Globalization;
-using Gateway.Licensing.Store;
+using Gateway.Licensing.Results;
+using Gateway.Licensing.Sessions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
-namespace Gateway.Licensing.Sessions;
+namespace Gateway.Licensing.Store;
 
 /// <summary>
 /// Makes an ended session stop on every replica: the acting replica forgets it before the store call
@@ -40,7 +41,7 @@ namespace Gateway.Licensing.Sessions;
 /// subscription unproven, so every cached session is decided again by the store that now owns its tenant,
 /// on its next request, against that store's cap.</para>
 /// </remarks>
-public sealed partial class RevocationBus : ISessionEndedListener, IHostedService, IDisposable
+internal sealed partial class RevocationBus : ISessionEndedListener, IHostedService, IDisposable
 {
     /// <summary>How often the subscription is proven while it works.</summary>
     public static readonly TimeSpan BeatInterval = TimeSpan.FromMilliseconds(250);

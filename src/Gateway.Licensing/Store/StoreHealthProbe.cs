@@ -1,11 +1,10 @@
 using Gateway.Licensing.Options;
 using Gateway.Licensing.Rules;
-using Gateway.Licensing.Store;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Gateway.Licensing.Sessions;
+namespace Gateway.Licensing.Store;
 
 /// <summary>
 /// Pings the store twice a second. A failed ping marks it unavailable, so the outage policy applies
@@ -14,7 +13,7 @@ namespace Gateway.Licensing.Sessions;
 /// <c>TouchInterval</c>, a minute by default, later). A ping that answers while the store is marked unavailable marks it available, so admission
 /// resumes by itself when the store returns.
 /// </summary>
-public sealed partial class StoreHealthProbe : BackgroundService
+internal sealed partial class StoreHealthProbe : BackgroundService
 {
     public static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(500);
 

@@ -1,13 +1,12 @@
-namespace Gateway.Licensing.Sessions;
+using Gateway.Licensing.Results;
 
-/// <summary>A session a store operation ended, and why.</summary>
-public readonly record struct EndedSession(string Tenant, string SessionId, string Reason);
+namespace Gateway.Licensing.Sessions;
 
 /// <summary>
 /// Told of every session a store operation on this replica ended, before the operation returns, so
 /// the replica forgets it before it answers and can tell the others.
 /// </summary>
-public interface ISessionEndedListener
+internal interface ISessionEndedListener
 {
     void OnSessionsEnded(IReadOnlyList<EndedSession> ended);
 }

@@ -1,8 +1,9 @@
+using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
 using StackExchange.Redis;
 
-namespace Gateway.Licensing.Store;
+namespace Gateway.Licensing.Scripts;
 
 /// <summary>
 /// One Lua script with its SHA-1 computed once. Calls go out as EVALSHA with the precomputed hash
@@ -21,6 +22,12 @@ internal sealed class StoreScript
 
     public byte[] Hash { get; }
 
+    /// <summary>
+    /// The script <paramref name="name"/> (<c>admit</c> for <c>Scripts/admit.lua</c>) from the embedded
+    /// resources, after the shared prelude <c>common.lua</c>, so the same rules are written once.
+    /// </summary>
+    public static StoreScript Load(string name) => new(Read("common") + "\n" + Read(name));
+
     public async Task<RedisResult> EvaluateAsync(IDatabase db, RedisKey[] keys, RedisValue[] args)
     {
         try
@@ -31,5 +38,14 @@ internal sealed class StoreScript
         {
             return await db.ScriptEvaluateAsync(Text, keys, args).ConfigureAwait(false);
         }
+    }
+
+    private static string Read(string name)
+    {
+        var resource = $"Gateway.Licensing.Scripts.{name}.lua";
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(resource)
+            ?? throw new InvalidOperationException($"Embedded script {resource} is missing.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
     }
 }

@@ -1,10 +1,10 @@
-namespace Gateway.Licensing.Sessions;
+namespace Gateway.Licensing.Store;
 
 /// <summary>
 /// Whether the store answered lately. Flipped by failed and successful store calls, so the outage
 /// policy can act on the fast path without waiting for a timeout of its own.
 /// </summary>
-public sealed class StoreHealth
+internal sealed class StoreHealth
 {
     private int _unavailable;
 

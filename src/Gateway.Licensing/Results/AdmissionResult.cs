@@ -1,8 +1,9 @@
-namespace Gateway.Licensing.Sessions;
+namespace Gateway.Licensing.Results;
 
 /// <summary>What the store decided for one admission request.</summary>
 public sealed class AdmissionResult
 {
+    /// <summary>The decision.</summary>
     public required AdmissionOutcome Outcome { get; init; }
 
     /// <summary>The caller's session id (also set when refused, so it can be shown to the caller).</summary>
@@ -15,7 +16,7 @@ public sealed class AdmissionResult
     public IReadOnlyList<string> PreemptedSessionIds { get; init; } = [];
 
     /// <summary>Sessions the script found expired and ended on its way (for the ended-sessions metric).</summary>
-    public ExpiredSessions Expired { get; init; }
+    internal ExpiredSessions Expired { get; init; }
 
     /// <summary>The plan's seat limit (0 when the tenant has no plan).</summary>
     public int SeatLimit { get; init; }
@@ -53,11 +54,6 @@ public sealed class AdmissionResult
     /// </summary>
     public AdmissionOutcome? ShadowOf { get; init; }
 
+    /// <summary>True when the session may be used: admitted, or admitted after a preemption.</summary>
     public bool IsAdmitted => Outcome is AdmissionOutcome.Admitted or AdmissionOutcome.Preempted;
-}
-
-/// <summary>Counts of sessions a script ended because they had expired.</summary>
-public readonly record struct ExpiredSessions(int Idle, int Lifetime)
-{
-    public int Total => Idle + Lifetime;
 }
