@@ -141,13 +141,20 @@ public sealed class EmbeddedRedisServer : IAsyncDisposable, IDisposable
         // let a checkpoint give the disk back instead of keeping a 1 GB file.
         AofPageSize = "4m",
         AofSegmentSize = "16m",
+        // The log's in-memory buffer is pinned and, once filled, kept: Garnet's default (64 MB) was a
+        // third of the gateway's working set at 100k sessions. Every operation is committed at once
+        // (CommitFrequencyMs = 0), so two pages hold everything not yet on disk.
+        AofMemorySize = "8m",
 
         // The budget of the main log, inline records and object heap together, allocated as it
         // grows. Past it Garnet spills objects to disk: admissions slowed 2-3x at ~100k sessions,
         // and one benchmark run died in that path ("OnPagesMarkedReadOnlyWorker failed ...
-        // Collection was modified") at 97k sessions. 512 MB keeps ~150k sessions in memory.
+        // Collection was modified") at 97k sessions. 512 MB keeps ~150k sessions in memory, the default
+        // of the gateway's ceiling on live sessions (Licensing:Embedded:MaxSessions); runs to 200k completed without a crash.
         LogMemorySize = "512m",
-        IndexMemorySize = "16m",
+        // The hash index holds keys, not sessions: 14 per tenant. 1 MB (16k buckets of 7 slots) is
+        // plenty for thousands of tenants (overflow buckets take any more); 16 MB cost 20 MB of pinned memory.
+        IndexMemorySize = "1m",
         PageSize = "1m",
     };
 

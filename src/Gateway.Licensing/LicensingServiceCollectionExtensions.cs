@@ -49,7 +49,8 @@ public static class LicensingServiceCollectionExtensions
             sp.GetRequiredService<LicensingMetrics>(),
             sp.GetRequiredService<RejectionBurstLog>(),
             sp.GetRequiredService<ILogger<SessionAdmitter>>(),
-            sp.GetRequiredService<SessionSharing>()));
+            sp.GetRequiredService<SessionSharing>(),
+            sp.GetService<SessionCeiling>()));
         services.TryAddSingleton<RevocationBus>();
         services.TryAddSingleton<SessionSweeper>();
         services.TryAddSingleton(sp => new SessionUseTracker(

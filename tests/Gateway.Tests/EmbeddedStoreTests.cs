@@ -1,7 +1,10 @@
 using System.Net;
 using Gateway.Licensing.Rules;
+using Gateway.Licensing.Sessions;
+using Gateway.Tests.Hostile;
 using Gateway.Tests.Infrastructure;
 using Gateway.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using static Gateway.Tests.Support.GatewayRequests;
 
 namespace Gateway.Tests;
@@ -34,6 +37,47 @@ public sealed class EmbeddedStoreTests : IAsyncLifetime
         var refused = await client.SendAsync(Get("/api/x", TestTokens.User("embedded", "bob")));
         await refused.AssertProblemAsync(HttpStatusCode.TooManyRequests, "seats-exhausted");
         Assert.True(Directory.Exists(_dataPath));
+    }
+
+    [Fact]
+    public async Task At_the_session_ceiling_a_new_session_gets_503_while_live_sessions_keep_working()
+    {
+        var logs = new CapturedLogs();
+        await using var gateway = new GatewayFactory(redisConnectionString: null, _backend.BaseAddress)
+            .With("Licensing:Embedded:DataPath", _dataPath)
+            .With("Licensing:Embedded:MaxSessions", "5")
+            .WithTenant("ceiling", LicenseModel.ConcurrentSessions, 100)
+            .WithLogging(logs.AddTo);
+        var client = await gateway.StartAsync();
+        var ceiling = gateway.Services.GetRequiredService<SessionCeiling>();
+        await ceiling.SampleAsync();
+
+        var sessions = new List<string>();
+        for (var i = 1; i <= 5; i++)
+        {
+            var echo = await Echo.ReadAsync(await client.SendAsync(Get("/api/x", TestTokens.User("ceiling", $"user{i}"))));
+            sessions.Add(echo.Header("X-Licensing-Session")!);
+        }
+        Assert.Equal(5, sessions.Distinct().Count());
+
+        var refused = await client.SendAsync(Get("/api/x", TestTokens.User("ceiling", "user6")));
+        var problem = await refused.AssertProblemAsync(HttpStatusCode.ServiceUnavailable, "store-unavailable");
+        Assert.Contains("Licensing:Embedded:MaxSessions", problem.GetProperty("detail").GetString());
+        Assert.Equal("60", refused.Header("Retry-After"));
+        await (await client.SendAsync(Get("/api/x", TestTokens.User("ceiling", "user7")))).AssertProblemAsync(HttpStatusCode.ServiceUnavailable, "store-unavailable");
+
+        // The five keep working: from this replica's memory, and through the store once it has forgotten one.
+        for (var i = 1; i <= 5; i++)
+            await (await client.SendAsync(Get("/api/x", TestTokens.User("ceiling", $"user{i}")))).AssertForwardedAsync();
+        gateway.Services.GetRequiredService<LocalSessionCache>().Forget(sessions[0]);
+        var readmitted = await Echo.ReadAsync(await client.SendAsync(Get("/api/x", TestTokens.User("ceiling", "user1"))));
+        Assert.Equal(sessions[0], readmitted.Header("X-Licensing-Session"));
+
+        Assert.Equal(5, (await gateway.Store.GetTenantAsync("ceiling"))!.ActiveSessions);
+        // One warning for both refusals, naming the setting.
+        var warning = Assert.Single(logs.Entries, e => e.EventId.Id == 1500);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, warning.Level);
+        Assert.Contains("Licensing:Embedded:MaxSessions = 5", warning.Message);
     }
 
     [Fact]

@@ -61,6 +61,7 @@ public sealed class StartupTests(StartupTests.Stores stores, ITestOutputHelper o
     [InlineData("Licensing:Tenants:acme:Enforcement", "3", "Licensing:Tenants:acme:Enforcement")]
     [InlineData("Licensing:MaxUsersPerTenant", "0", "Licensing:MaxUsersPerTenant")]
     [InlineData("Licensing:UserRetention", "00:00:00", "Licensing:UserRetention")]
+    [InlineData("Licensing:Embedded:MaxSessions", "-1", "Licensing:Embedded:MaxSessions")]
     [InlineData("Licensing:Console:Enabled", "true", "Licensing:Console:ClientId")]
     [InlineData("ForwardedHeaders:KnownProxies:0", "not-an-ip", "ForwardedHeaders:KnownProxies:0")]
     [InlineData("ForwardedHeaders:KnownNetworks:0", "10.0.0.0/99", "ForwardedHeaders:KnownNetworks:0")]

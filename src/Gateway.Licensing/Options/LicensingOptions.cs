@@ -191,6 +191,18 @@ public sealed class EmbeddedStoreOptions
     /// neither grows without end nor is replayed in full at every start. Default: 00:10:00.
     /// </summary>
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The default of <see cref="MaxSessions"/>.</summary>
+    public const int DefaultMaxSessions = 150_000;
+
+    /// <summary>
+    /// Approximate ceiling on live sessions across all tenants in the embedded store, which lives in the
+    /// gateway's memory. At it, a new session gets 503 <c>store-unavailable</c> (live sessions keep
+    /// working) instead of the store growing until the process runs out of memory. The count may pass it
+    /// by the admissions in flight and lags ended sessions by up to 10 seconds. 0 = no ceiling. Not used
+    /// on Redis. Default: 150000.
+    /// </summary>
+    public int MaxSessions { get; set; } = DefaultMaxSessions;
 }
 
 /// <summary>

@@ -56,6 +56,8 @@ internal sealed class LicensingOptionsValidator : IValidateOptions<LicensingOpti
             failures.Add($"{p}Embedded:Port must be between 0 and 65535 (was {options.Embedded.Port}).");
         if (options.Embedded.CheckpointInterval < TimeSpan.FromSeconds(10))
             failures.Add($"{p}Embedded:CheckpointInterval must be at least 00:00:10 (was {options.Embedded.CheckpointInterval}).");
+        if (options.Embedded.MaxSessions < 0)
+            failures.Add($"{p}Embedded:MaxSessions must be 0 (no ceiling) or a positive number of sessions (was {options.Embedded.MaxSessions}).");
         if (string.IsNullOrWhiteSpace(options.Embedded.DataPath))
             failures.Add($"{p}Embedded:DataPath must not be empty.");
         if (options.Store.MinReplicaAcks is < 0 or > StoreOptions.MaxReplicaAcks)

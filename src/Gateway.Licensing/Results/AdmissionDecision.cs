@@ -29,6 +29,12 @@ public readonly record struct AdmissionDecision(AdmissionOutcome Outcome, string
     public bool TracksUse => Entry is not null;
 
     /// <summary>
+    /// True when a new session was refused because the embedded store holds its most sessions
+    /// (<c>Licensing:Embedded:MaxSessions</c>); the outcome is then <see cref="AdmissionOutcome.StoreUnavailable"/>.
+    /// </summary>
+    public bool SessionCeilingReached { get; init; }
+
+    /// <summary>
     /// For a forwarded request of a session that started in shadow mode over a would-be refusal or
     /// preemption: what enforcement would have decided. Null otherwise.
     /// </summary>

@@ -39,6 +39,7 @@ public sealed partial class SessionAdmitter
     private readonly LicensingMetrics _metrics;
     private readonly RejectionBurstLog _rejections;
     private readonly SessionSharing? _sharing;
+    private readonly SessionCeiling? _ceiling;
     private readonly ILogger<SessionAdmitter> _logger;
 
     internal SessionAdmitter(
@@ -52,9 +53,11 @@ public sealed partial class SessionAdmitter
         LicensingMetrics metrics,
         RejectionBurstLog rejections,
         ILogger<SessionAdmitter> logger,
-        SessionSharing? sharing = null)
+        SessionSharing? sharing = null,
+        SessionCeiling? ceiling = null)
     {
         _sharing = sharing;
+        _ceiling = ceiling;
         _rejections = rejections;
         _metrics = metrics;
         _store = store;
@@ -130,6 +133,14 @@ public sealed partial class SessionAdmitter
         AdmissionResult result;
         try
         {
+            if (_ceiling is { IsReached: true } ceiling && !_cache.TryGet(sessionId, out _)
+                && !await _store.SessionExistsAsync(identity.Tenant, sessionId).ConfigureAwait(false))
+            {
+                ceiling.Refused(identity.Tenant);
+                _metrics.Admission(AdmissionOutcome.StoreUnavailable, identity.ClientKind, identity.Tenant);
+                activity?.SetTag("licensing.result", AdmissionOutcome.StoreUnavailable.ToMetricValue());
+                return new AdmissionDecision(AdmissionOutcome.StoreUnavailable, sessionId, null) { SessionCeilingReached = true };
+            }
             result = await _store.AdmitAsync(identity, sessionId, origin).ConfigureAwait(false);
         }
         catch (StoreUnavailableException ex)
@@ -150,6 +161,7 @@ public sealed partial class SessionAdmitter
         if (result.ShadowOf is { } wouldBe) activity?.SetTag("licensing.shadow", wouldBe.ToMetricValue());
         // A refresh of a live session is not an admission; every refusal is. A session admitted in
         // shadow mode over a would-be refusal counts as that, once, when it starts.
+        if (result.Created) _ceiling?.SessionCreated();
         if (result.Created || !result.IsAdmitted) _metrics.Admission(result.Outcome, identity.ClientKind, identity.Tenant, result.Created ? result.ShadowOf : null);
         if (result.Created && result.ShadowOf is { } shadowed) LogShadowed(identity.Tenant, shadowed);
         if (result.Shared) _sharing?.OnReportedByStore(identity.ClientKind);

@@ -488,6 +488,42 @@ public sealed class LicenseStore
         }
     }
 
+    /// <summary>
+    /// Live sessions across every tenant in the registry: one pipelined round trip of an O(1) read per
+    /// tenant (sessions past their idle window that the sweep has not ended yet are included).
+    /// </summary>
+    public async Task<long> CountLiveSessionsAsync()
+    {
+        try
+        {
+            var tenants = await Db.SetMembersAsync(TenantKeys.Registry).ConfigureAwait(false);
+            if (tenants.Length == 0) return 0;
+            var batch = Db.CreateBatch();
+            var counts = tenants.Select(t => batch.HashLengthAsync(TenantKeys.For((string)t!)[TenantKeys.Sessions])).ToArray();
+            batch.Execute();
+            var total = 0L;
+            foreach (var count in counts) total += await count.ConfigureAwait(false);
+            return total;
+        }
+        catch (Exception ex) when (IsUnavailable(ex))
+        {
+            throw new StoreUnavailableException("The licensing store did not answer.", ex);
+        }
+    }
+
+    /// <summary>Whether <paramref name="tenant"/>'s store holds the session <paramref name="sessionId"/> (live, or expired and not yet swept).</summary>
+    public async Task<bool> SessionExistsAsync(string tenant, string sessionId)
+    {
+        try
+        {
+            return await Db.HashExistsAsync(TenantKeys.For(tenant)[TenantKeys.Sessions], sessionId).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsUnavailable(ex))
+        {
+            throw new StoreUnavailableException("The licensing store did not answer.", ex);
+        }
+    }
+
     /// <summary>Tenant ids in the registry (every tenant that has had a plan).</summary>
     public async Task<IReadOnlyList<string>> ListTenantsAsync()
     {

@@ -11,6 +11,12 @@ internal static class LicensingProblems
     /// <summary>Retry-After of a 503 <c>store-unavailable</c>, in seconds.</summary>
     public const int StoreRetryAfterSeconds = 5;
 
+    /// <summary>
+    /// Retry-After of a 503 <c>store-unavailable</c> at the embedded store's session ceiling, in seconds: room
+    /// comes back as sessions idle out or log out, which takes longer than an outage's reconnect.
+    /// </summary>
+    public const int SessionCeilingRetryAfterSeconds = 60;
+
     public static Task IdentityRefused(HttpContext context, in IdentityResolution resolution) => resolution.Problem switch
     {
         IdentityProblem.Incomplete => ProblemResponse.WriteAsync(context, StatusCodes.Status403Forbidden, ProblemCodes.IdentityIncomplete,
@@ -65,6 +71,18 @@ internal static class LicensingProblems
         context.Response.Headers.RetryAfter = StoreRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
         return ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ProblemCodes.StoreUnavailable,
             "Licensing store unavailable", "The licensing store cannot be reached, so no new session can be opened. Retry later.");
+    }
+
+    /// <summary>
+    /// The embedded store holds its most sessions (<c>Licensing:Embedded:MaxSessions</c>). The same code as an
+    /// outage, since to a client it is one: no new session until the store has room again.
+    /// </summary>
+    public static Task SessionCeilingReached(HttpContext context)
+    {
+        context.Response.Headers.RetryAfter = SessionCeilingRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        return ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ProblemCodes.StoreUnavailable,
+            "Licensing store unavailable",
+            "The embedded licensing store holds its most sessions (Licensing:Embedded:MaxSessions), so no new session can be opened. Retry later.");
     }
 
     public static Task NotFound(HttpContext context) =>

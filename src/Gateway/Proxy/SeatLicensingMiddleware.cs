@@ -120,6 +120,7 @@ internal sealed partial class SeatLicensingMiddleware(
                 decision.StoreResult ?? new AdmissionResult { Outcome = decision.Outcome, SessionId = decision.SessionId }),
             AdmissionOutcome.UserSessionsExhausted => LicensingProblems.UserSessionsExhausted(context,
                 decision.StoreResult ?? new AdmissionResult { Outcome = decision.Outcome, SessionId = decision.SessionId }),
+            _ when decision.SessionCeilingReached => LicensingProblems.SessionCeilingReached(context),
             _ => LicensingProblems.StoreUnavailable(context),
         };
     }

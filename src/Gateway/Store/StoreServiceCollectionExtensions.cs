@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Gateway.Licensing.Sessions;
 using Gateway.Licensing.Store;
 using StackExchange.Redis;
 
@@ -20,7 +21,12 @@ internal static class StoreServiceCollectionExtensions
         services.TryAddSingleton<IStoreWriteBarrier>(sp => StoreConnector.UsesEmbeddedStore(sp.GetRequiredService<IConfiguration>())
             ? new EmbeddedStoreWriteBarrier(sp.GetRequiredService<IConnectionMultiplexer>())
             : null!);
+        // Null on Redis: the ceiling guards the memory of a store inside this process only.
+        services.TryAddSingleton<SessionCeiling>(sp => StoreConnector.UsesEmbeddedStore(sp.GetRequiredService<IConfiguration>())
+            ? ActivatorUtilities.CreateInstance<SessionCeiling>(sp)
+            : null!);
         services.AddHostedService<EmbeddedStoreCheckpointer>();
+        services.AddHostedService<EmbeddedSessionCeilingSampler>();
         return services;
     }
 }

@@ -24,6 +24,8 @@ public sealed class LicensingOptionsValidatorTests
         Assert.Equal(EnforcementMode.Enforce, o.Enforcement);
         Assert.Equal(100_000, o.MaxUsersPerTenant);
         Assert.Equal(TimeSpan.FromDays(30), o.UserRetention);
+        Assert.Equal(150_000, o.Embedded.MaxSessions);
+        Assert.Null(Fails(o => o.Embedded.MaxSessions = 0));
     }
 
     [Theory]
@@ -42,6 +44,7 @@ public sealed class LicensingOptionsValidatorTests
     [InlineData("Licensing:Tenants:acme:MaxSessionsPerUser")]
     [InlineData("Licensing:Enforcement")]
     [InlineData("Licensing:Tenants:acme:Enforcement")]
+    [InlineData("Licensing:Embedded:MaxSessions")]
     public void Each_bad_value_is_named_by_its_key(string key)
     {
         var message = Fails(o =>
@@ -63,6 +66,7 @@ public sealed class LicensingOptionsValidatorTests
                 case "Licensing:Tenants:acme:MaxSessionsPerUser": o.Tenants["acme"] = new() { Model = LicenseModel.ConcurrentSessions, SeatLimit = 5, MaxSessionsPerUser = -3 }; break;
                 case "Licensing:Enforcement": o.Enforcement = (EnforcementMode)7; break;
                 case "Licensing:Tenants:acme:Enforcement": o.Tenants["acme"] = new() { Enforcement = (EnforcementMode)2 }; break;
+                case "Licensing:Embedded:MaxSessions": o.Embedded.MaxSessions = -1; break;
             }
         });
         Assert.NotNull(message);
