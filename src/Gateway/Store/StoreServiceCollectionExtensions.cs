@@ -20,7 +20,7 @@ internal static class StoreServiceCollectionExtensions
         services.TryAddSingleton<IStoreWriteBarrier>(sp => StoreConnector.UsesEmbeddedStore(sp.GetRequiredService<IConfiguration>())
             ? new EmbeddedStoreWriteBarrier(sp.GetRequiredService<IConnectionMultiplexer>())
             : null!);
-        services.AddHostedService<EmbeddedStoreCheckpointer>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, EmbeddedStoreCheckpointer>());
         return services;
     }
 }
