@@ -67,6 +67,8 @@ public sealed class StartupTests(StartupTests.Stores stores, ITestOutputHelper o
     [InlineData("ForwardedHeaders:KnownNetworks:0", "10.0.0.0/99", "ForwardedHeaders:KnownNetworks:0")]
     [InlineData("Authentication:Schemes:Bearer:ValidAudiences:0", null, "Authentication:Schemes:Bearer:ValidAudiences")]
     [InlineData("ReverseProxy:Routes:api:Metadata:Licensing", "Sometimes", "Route 'api'")]
+    [InlineData("ReverseProxy:Routes:api:Metadata:LicensingTenant", "not a tenant", "Route 'api'")]
+    [InlineData("ReverseProxy:Clusters:backend:Metadata:LicensingTenant", "not a tenant", "Cluster 'backend'")]
     public async Task Bad_setting_stops_the_start_naming_it(string key, string? value, string named)
     {
         var gateway = NewGateway().With(key, value);

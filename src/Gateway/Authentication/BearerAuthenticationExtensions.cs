@@ -28,7 +28,7 @@ internal static class BearerAuthenticationExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<JwtBearerOptions>, BearerOptionsValidator>());
         services.AddOptions<SigningKeyRefreshOptions>().BindConfiguration(SigningKeyRefreshOptions.SectionName).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SigningKeyRefreshOptions>, SigningKeyRefreshOptionsValidator>());
-        services.AddHostedService<SigningKeyRefresher>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SigningKeyRefresher>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<CachedBearerTokens>();
         services.AddAuthorization();

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
 namespace Gateway.Development;
 
 internal static class DevelopmentDemoExtensions
@@ -12,9 +14,9 @@ internal static class DevelopmentDemoExtensions
         AddDemoSigningKey(builder.Configuration, builder.Environment);
         var options = builder.Configuration.GetSection(DemoOptions.SectionName).Get<DemoOptions>() ?? new DemoOptions();
         if (!options.Enabled) return builder;
-        builder.Services.AddSingleton(options);
-        builder.Services.AddHostedService<DemoBackend>();
-        builder.Services.AddHostedService<DemoTokens>();
+        builder.Services.TryAddSingleton(options);
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, DemoBackend>());
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, DemoTokens>());
         return builder;
     }
 
@@ -31,6 +33,7 @@ internal static class DevelopmentDemoExtensions
             FileProvider = environment.ContentRootFileProvider,
         };
         var sources = configuration.Sources;
+        if (sources.Any(s => s is Microsoft.Extensions.Configuration.Json.JsonConfigurationSource { Path: var path } && path == source.Path)) return;
         var after = -1;
         for (var i = 0; i < sources.Count; i++)
         {

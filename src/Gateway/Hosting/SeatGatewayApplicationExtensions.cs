@@ -48,7 +48,7 @@ public static class SeatGatewayApplicationExtensions
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();
-        });
+        }).WithRouteLicensing();
         return app;
     }
 

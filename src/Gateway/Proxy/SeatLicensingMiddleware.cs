@@ -23,15 +23,20 @@ namespace Gateway.Proxy;
 /// </summary>
 internal sealed partial class SeatLicensingMiddleware(
     RequestDelegate next,
-    SessionAdmitter admitter,
+    ISessionAdmitter admitter,
     SessionUseTracker uses,
     IdentityResolver identities,
     CachedBearerTokens tokens,
-    RouteLicensingModes modes,
     ManagementPath managementPath,
     ILogger<SeatLicensingMiddleware> logger)
 {
     private const string Scheme = JwtBearerDefaults.AuthenticationScheme;
+
+    /// <summary>
+    /// A proxy endpoint without its licensing metadata (<see cref="SeatLicensingProxyExtensions.WithRouteLicensing"/>
+    /// not applied): what a route without <c>Licensing</c> metadata gets, so nothing is forwarded unlicensed by mistake.
+    /// </summary>
+    private static readonly RouteLicensing Unmarked = new("(unmarked)", LicensingMode.Enforce, tenant: null);
 
     public Task InvokeAsync(HttpContext context)
     {
@@ -44,11 +49,10 @@ internal sealed partial class SeatLicensingMiddleware(
             return LicensingProblems.NotFound(context);
         }
 
-        var route = context.GetReverseProxyFeature().Route;
-        var licensing = modes.Lookup(route);
+        var licensing = context.GetEndpoint()?.Metadata.GetMetadata<RouteLicensing>() ?? Unmarked;
         if (licensing.Mode == LicensingMode.Off)
         {
-            LogForwardedUnlicensed(route.Config.RouteId);
+            LogForwardedUnlicensed(licensing.RouteId);
             return next(context);
         }
 

@@ -1,6 +1,8 @@
 using Gateway.Identity;
 using Gateway.Management;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Yarp.ReverseProxy.Configuration.ClusterValidators;
+using Yarp.ReverseProxy.Configuration.RouteValidators;
 
 namespace Gateway.Proxy;
 
@@ -16,15 +18,25 @@ public static class SeatLicensingProxyExtensions
         return proxy;
     }
 
-    /// <summary>YARP from the <c>ReverseProxy</c> section, with the per-route <c>Licensing</c> metadata checked at load.</summary>
+    /// <summary>
+    /// Puts each route's licensing (its <c>Licensing</c> and <c>LicensingTenant</c> metadata, parsed)
+    /// on the route's endpoint, where the licensing step reads it. YARP builds a route's endpoint when
+    /// the route or its cluster changes, so the metadata is parsed once per configuration, not per request.
+    /// </summary>
+    public static ReverseProxyConventionBuilder WithRouteLicensing(this ReverseProxyConventionBuilder endpoints) =>
+        endpoints.ConfigureEndpoints((endpoint, route, cluster) => endpoint.WithMetadata(RouteLicensingMetadata.Parse(route, cluster)));
+
+    /// <summary>YARP from the <c>ReverseProxy</c> section, with the licensing metadata of routes and clusters checked at load.</summary>
     internal static IServiceCollection AddSeatLicensingProxy(this IServiceCollection services, IConfigurationSection reverseProxy)
     {
-        services.TryAddSingleton<RouteLicensingModes>();
         services.TryAddSingleton<ManagementPath>();
         services.TryAddSingleton<IdentityResolver>();
+        services.TryAddSingleton<ISessionAdmitter, EngineSessionAdmitter>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRouteValidator, LicensingMetadataValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IClusterValidator, LicensingMetadataValidator>());
         services.AddReverseProxy()
             .LoadFromConfig(reverseProxy)
-            .AddConfigFilter<LicensingRouteConfigFilter>();
+            .AddConfigFilter<Utf8RequestHeadersFilter>();
         return services;
     }
 }

@@ -8,7 +8,7 @@ namespace Gateway.Proxy;
 /// On a <c>Release</c> route (e.g. logout): ends the caller's session when the backend answered
 /// 2xx/3xx, before the response headers reach the client.
 /// </summary>
-internal sealed partial class SessionRelease(HttpContext context, SessionIdentity identity, SessionAdmitter admitter, ILogger logger)
+internal sealed partial class SessionRelease(HttpContext context, SessionIdentity identity, ISessionAdmitter admitter, ILogger logger)
 {
     public static readonly Func<object, Task> OnResponseStarting = static state => ((SessionRelease)state).ReleaseIfSuccessfulAsync();
 

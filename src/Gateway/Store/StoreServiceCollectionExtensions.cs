@@ -25,8 +25,8 @@ internal static class StoreServiceCollectionExtensions
         services.TryAddSingleton<SessionCeiling>(sp => StoreConnector.UsesEmbeddedStore(sp.GetRequiredService<IConfiguration>())
             ? ActivatorUtilities.CreateInstance<SessionCeiling>(sp)
             : null!);
-        services.AddHostedService<EmbeddedStoreCheckpointer>();
-        services.AddHostedService<EmbeddedSessionCeilingSampler>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, EmbeddedStoreCheckpointer>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, EmbeddedSessionCeilingSampler>());
         return services;
     }
 }

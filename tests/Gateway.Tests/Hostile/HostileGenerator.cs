@@ -29,8 +29,8 @@ public sealed class HostileGenerator(int seed)
     {
         public override string ToString()
         {
-            static string V(string? v) => v is null ? "-" : $"'{RawRequest.Shorten(v, 40)}'";
-            static string L(string[] values) => "[" + string.Join(",", values.Select(v => $"'{RawRequest.Shorten(v, 40)}'")) + "]";
+            static string V(string? v) => v is null ? "-" : $"'{Printable.Shorten(v, 40)}'";
+            static string L(string[] values) => "[" + string.Join(",", values.Select(v => $"'{Printable.Shorten(v, 40)}'")) + "]";
             return $"#{Index} {Route} token={Defect}/{Shape} tid={V(Tenant)} sub={V(Sub)} client_id={V(ClientId)} did={V(Did)} " +
                 $"X-Device-Id={L(DeviceHeaders)} X-Client-Kind={L(KindHeaders)} ua={(Browser ? "browser" : "desktop")}";
         }

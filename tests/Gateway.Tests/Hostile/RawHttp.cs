@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Gateway.Tests.Support;
 
 namespace Gateway.Tests.Hostile;
 
@@ -57,21 +58,8 @@ public sealed class RawRequest
         return Body is null ? bytes : [.. bytes, .. Body];
     }
 
-    public override string ToString() => $"{Method} {Shorten(Target)}";
+    public override string ToString() => $"{Method} {Printable.Shorten(Target)}";
 
-    internal static string Shorten(string text, int max = 120) =>
-        text.Length <= max ? Escape(text) : Escape(text[..max]) + $"...({text.Length} chars)";
-
-    internal static string Escape(string text)
-    {
-        var sb = new StringBuilder(text.Length);
-        foreach (var c in text)
-        {
-            if (c is < ' ' or (> '~' and < '\u00a0')) sb.Append($"\\x{(int)c:x2}");
-            else sb.Append(c);
-        }
-        return sb.ToString();
-    }
 }
 
 /// <summary>What came back: status, headers and body, or nothing when the server closed without an answer.</summary>
@@ -129,7 +117,7 @@ public sealed class RawResponse
     public override string ToString()
     {
         var body = BodyText;
-        return $"{Status} {MediaType} {RawRequest.Shorten(body, 300)}";
+        return $"{Status} {MediaType} {Printable.Shorten(body, 300)}";
     }
 
     internal static RawResponse Parse(byte[] bytes, TimeSpan elapsed)

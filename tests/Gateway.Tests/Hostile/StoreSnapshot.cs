@@ -1,5 +1,6 @@
 using System.Text;
 using Gateway.Licensing.Store;
+using Gateway.Tests.Support;
 using StackExchange.Redis;
 
 namespace Gateway.Tests.Hostile;
@@ -70,7 +71,7 @@ public sealed record StoreSnapshot(IReadOnlyDictionary<string, string> Keys, IRe
     public void AssertUnchanged(StoreSnapshot after, string what)
     {
         var diff = Diff(after).ToArray();
-        Assert.True(diff.Length == 0, $"{what}: the store changed: {string.Join(", ", diff.Select(k => RawRequest.Shorten(k)))}");
+        Assert.True(diff.Length == 0, $"{what}: the store changed: {string.Join(", ", diff.Select(k => Printable.Shorten(k)))}");
     }
 
     /// <summary>
@@ -83,6 +84,6 @@ public sealed record StoreSnapshot(IReadOnlyDictionary<string, string> Keys, IRe
         var known = new HashSet<string>(StringComparer.Ordinal) { TenantKeys.Registry.ToString() };
         foreach (var tenant in RegisteredTenants) foreach (var key in TenantKeys.For(tenant)) known.Add(key.ToString());
         var foreign = Keys.Keys.Where(k => !known.Contains(k)).ToArray();
-        Assert.True(foreign.Length == 0, $"{what}: keys outside the registered tenants' fixed key sets: {string.Join(", ", foreign.Select(k => RawRequest.Shorten(k)))}");
+        Assert.True(foreign.Length == 0, $"{what}: keys outside the registered tenants' fixed key sets: {string.Join(", ", foreign.Select(k => Printable.Shorten(k)))}");
     }
 }

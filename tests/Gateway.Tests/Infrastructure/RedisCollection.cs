@@ -2,8 +2,8 @@ using Gateway.Licensing.Tests.Infrastructure;
 
 namespace Gateway.Tests.Infrastructure;
 
-// xunit only honours collection definitions in the test assembly itself, so the fixtures from
-// Gateway.Licensing.Tests need their own definitions here under the same names.
+// xunit honours collection definitions only in the test assembly itself, so each test project that
+// shares the fixtures of Gateway.TestSupport defines its collections under the same names.
 
 /// <summary>Tests marked <c>[Collection("redis")]</c> share one <see cref="RedisServerFixture"/> and run one at a time.</summary>
 [CollectionDefinition("redis")]

@@ -185,7 +185,3 @@ public sealed class RedisServerFixture : IAsyncLifetime, IAsyncDisposable
     private static InvalidOperationException NotInitialized() =>
         new($"{nameof(RedisServerFixture)} is not started: use it as a fixture or call {nameof(InitializeAsync)} first.");
 }
-
-/// <summary>Tests marked <c>[Collection("redis")]</c> share one <see cref="RedisServerFixture"/> and run one at a time.</summary>
-[CollectionDefinition("redis")]
-public sealed class RedisCollection : ICollectionFixture<RedisServerFixture>;

@@ -262,7 +262,3 @@ public sealed class RedisClusterFixture : IAsyncLifetime, IAsyncDisposable
     private static InvalidOperationException NotInitialized() =>
         new($"{nameof(RedisClusterFixture)} is not started: use it as a fixture or call {nameof(InitializeAsync)} first.");
 }
-
-/// <summary>Tests marked <c>[Collection("redis-cluster")]</c> share one <see cref="RedisClusterFixture"/>.</summary>
-[CollectionDefinition("redis-cluster")]
-public sealed class RedisClusterCollection : ICollectionFixture<RedisClusterFixture>;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Gateway.Tests.Support;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Tests.Hostile;
@@ -9,7 +10,7 @@ public sealed record CapturedLog(string Category, LogLevel Level, EventId EventI
     /// <summary>Everything of the entry an operator's log pipeline could see, as one text.</summary>
     public string AllText => string.Join('\n', Category, EventId.Name, Message, State, Exception, Scopes);
 
-    public override string ToString() => $"[{Level}] {Category}: {RawRequest.Shorten(Message, 300)}";
+    public override string ToString() => $"[{Level}] {Category}: {Printable.Shorten(Message, 300)}";
 }
 
 /// <summary>
