@@ -1,4 +1,3 @@
-using System.Globalization;
 using Gateway.Licensing.Options;
 using Gateway.Licensing.Store;
 using Gateway.Problems;
@@ -209,7 +208,7 @@ public static class ManagementApi
         }
         catch (StoreUnavailableException)
         {
-            http.Response.Headers.RetryAfter = LicensingProblems.StoreRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            ProblemResponse.SetRetryAfter(http, LicensingProblems.StoreRetryAfter);
             return Problems.StoreUnavailable();
         }
         catch (StoreNotDurableException)

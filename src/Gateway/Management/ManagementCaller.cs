@@ -56,34 +56,17 @@ public sealed class ManagementCaller
 
     public static ManagementCaller From(ClaimsPrincipal principal, LicensingOptions options)
     {
-        var invalid = false;
-
-        string? tenant = null;
-        switch (IdClaims.Read(principal, options.Claims.Tenant, out var tenantClaim))
+        var tenantId = IdClaims.ReadTenant(principal, options.Claims.Tenant);
+        var userId = IdClaims.ReadUser(principal, options.Claims.User, options.Claims.ClientId);
+        // A malformed tenant never falls back to the default tenant.
+        var invalid = tenantId.State == TokenIdState.Malformed || userId.State == TokenIdState.Malformed;
+        var tenant = tenantId.State switch
         {
-            case ClaimRead.Found when IdentityRules.IsValidTenant(tenantClaim):
-                tenant = tenantClaim;
-                break;
-            case ClaimRead.Found or ClaimRead.Ambiguous:
-                invalid = true; // never falls back to the default tenant
-                break;
-            default:
-                if (!string.IsNullOrEmpty(options.DefaultTenant)) tenant = options.DefaultTenant;
-                break;
-        }
-
-        string? user = null;
-        var userRead = IdClaims.Read(principal, options.Claims.User, out var userClaim);
-        if (userRead == ClaimRead.Missing) userRead = IdClaims.Read(principal, options.Claims.ClientId, out userClaim);
-        switch (userRead)
-        {
-            case ClaimRead.Found when IdentityRules.IsValidId(userClaim):
-                user = userClaim;
-                break;
-            case ClaimRead.Found or ClaimRead.Ambiguous:
-                invalid = true;
-                break;
-        }
+            TokenIdState.Valid => tenantId.Value,
+            TokenIdState.Missing when !string.IsNullOrEmpty(options.DefaultTenant) => options.DefaultTenant,
+            _ => null,
+        };
+        var user = userId.State == TokenIdState.Valid ? userId.Value : null;
 
         bool isOperator = false, isAdmin = false;
         foreach (var role in Roles(principal, options.Claims.Role))

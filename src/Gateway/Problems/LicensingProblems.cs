@@ -1,4 +1,3 @@
-using System.Globalization;
 using Gateway.Identity;
 using Gateway.Licensing.Sessions;
 
@@ -7,8 +6,8 @@ namespace Gateway.Problems;
 /// <summary>The gateway's rejections (docs/management-api.md lists them), one method per answer.</summary>
 internal static class LicensingProblems
 {
-    /// <summary>Retry-After of a 503 <c>store-unavailable</c>, in seconds.</summary>
-    public const int StoreRetryAfterSeconds = 5;
+    /// <summary>Retry-After of a 503 <c>store-unavailable</c> (and of the console's provider outage).</summary>
+    public static readonly TimeSpan StoreRetryAfter = TimeSpan.FromSeconds(5);
 
     public static Task IdentityRefused(HttpContext context, in IdentityResolution resolution) => resolution.Problem switch
     {
@@ -30,7 +29,7 @@ internal static class LicensingProblems
 
     public static Task SeatsExhausted(HttpContext context, AdmissionResult result)
     {
-        context.Response.Headers.RetryAfter = RetryAfterSeconds(result.RetryAfter).ToString(CultureInfo.InvariantCulture);
+        ProblemResponse.SetRetryAfter(context, result.RetryAfter);
         return ProblemResponse.WriteAsync(context, StatusCodes.Status429TooManyRequests, ProblemCodes.SeatsExhausted,
             "Seats exhausted",
             "Every seat of the tenant is in use. End one of your sessions (yourSessions) or retry later.",
@@ -61,7 +60,7 @@ internal static class LicensingProblems
 
     public static Task StoreUnavailable(HttpContext context)
     {
-        context.Response.Headers.RetryAfter = StoreRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        ProblemResponse.SetRetryAfter(context, StoreRetryAfter);
         return ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ProblemCodes.StoreUnavailable,
             "Licensing store unavailable", "The licensing store cannot be reached, so no new session can be opened. Retry later.");
     }
@@ -73,8 +72,4 @@ internal static class LicensingProblems
     public static Task InvalidPath(HttpContext context) =>
         ProblemResponse.WriteAsync(context, StatusCodes.Status400BadRequest, ProblemCodes.InvalidPath,
             "Invalid path", "The path holds a backslash, a ';' path parameter, a twice-encoded character or a '.'/'..' segment, which a backend could read differently from the gateway.");
-
-    /// <summary>Whole seconds, rounded up, at least 1.</summary>
-    internal static long RetryAfterSeconds(TimeSpan retryAfter) =>
-        Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds));
 }
