@@ -7,8 +7,9 @@ using Gateway.Licensing.Options;
 namespace Gateway.Management;
 
 /// <summary>
-/// Who calls a management route, from the claims of the validated token: tenant and user read by the
-/// proxy's own reader (<see cref="IdClaims"/>: exact claim types, an empty value is malformed), and the
+/// Who calls a management route, from the claims of the validated token: tenant and user read exactly
+/// as the proxy reads them (<see cref="IdClaims.ReadTenant"/>, <see cref="IdClaims.ReadUser"/>: exact
+/// claim types, values as they are, an empty or invalid value is malformed), and the
 /// licensing roles: the role claim's values (<c>Licensing:Roles:*</c>), or the user id listed in
 /// <c>Licensing:Operators</c> or the token's tenant's <c>Licensing:Tenants:{t}:Admins</c>.
 /// A route's <c>LicensingTenant</c> means nothing here: the management routes are the gateway's own.

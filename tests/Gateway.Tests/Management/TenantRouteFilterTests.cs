@@ -104,6 +104,18 @@ public sealed class TenantRouteFilterTests(ManagementFixture fixture)
         Assert.Equal(3, page.Size);
     }
 
+    [Fact]
+    public async Task A_refusal_of_a_list_that_can_answer_csv_still_varies_by_accept()
+    {
+        var stranger = ManagementHost.Token("elsewhere", "erin", ManagementCaller.AdminRole);
+        using var response = await fixture.Host.SendAsync(HttpMethod.Get, $"tenants/{ManagementFixture.NewTenant()}/users", stranger,
+            configure: r => r.Headers.Accept.ParseAdd("text/csv"));
+
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("Accept", response.Headers.Vary);
+        Assert.Equal(ProblemResponse.ContentType, response.Content.Headers.ContentType?.MediaType);
+    }
+
     private static PageQuery<UserCursor> Page(string? limit = null, string? cursor = null) => new(limit, cursor);
 
     private async Task<(object? Result, bool Ran)> RunAsync(TenantRouteMetadata route, string tenant, ClaimsPrincipal caller, params object[] checks)
