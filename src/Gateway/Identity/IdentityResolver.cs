@@ -193,49 +193,24 @@ internal sealed class IdentityResolver(IOptionsMonitor<LicensingOptions> options
 
         public static Caller Read(ClaimsPrincipal principal, IdentitySettings settings)
         {
-            string? claimed = null;
-            switch (IdClaims.Read(principal, settings.TenantClaim, out var tenantClaim))
-            {
-                case ClaimRead.Found when IdentityRules.IsValidTenant(tenantClaim):
-                    claimed = tenantClaim;
-                    break;
-                case ClaimRead.Found:
-                case ClaimRead.Ambiguous:
-                    return Refused(settings, IdentityResolution.Invalid("The tenant claim of the token is malformed."));
-            }
+            var tenantId = IdClaims.ReadTenant(principal, settings.TenantClaim);
+            if (tenantId.State == TokenIdState.Malformed)
+                return Refused(settings, IdentityResolution.Invalid("The tenant claim of the token is malformed."));
+            var claimed = tenantId.State == TokenIdState.Valid ? tenantId.Value : null;
             // No tenant claim: the route's tenant, else the default tenant (decided per request).
             var tenant = claimed ?? settings.DefaultTenant;
 
-            var user = "";
-            var service = false;
-            IdentityResolution? userRefusal = null;
-            switch (IdClaims.Read(principal, settings.UserClaim, out var userClaim))
+            var userId = IdClaims.ReadUser(principal, settings.UserClaim, settings.ClientIdClaim);
+            var user = userId.State == TokenIdState.Valid ? userId.Value : "";
+            // A token without a user claim is a service's (its client id is the user).
+            var service = userId.State == TokenIdState.Valid && (userId.FromClientId || IsOwnClient(principal, settings, user));
+            var userRefusal = userId switch
             {
-                case ClaimRead.Found when IdentityRules.IsValidId(userClaim):
-                    user = userClaim;
-                    service = IsOwnClient(principal, settings, userClaim);
-                    break;
-                case ClaimRead.Found:
-                case ClaimRead.Ambiguous:
-                    userRefusal = IdentityResolution.Invalid("The user claim of the token is malformed.");
-                    break;
-                default:
-                    switch (IdClaims.Read(principal, settings.ClientIdClaim, out var clientId))
-                    {
-                        case ClaimRead.Found when IdentityRules.IsValidId(clientId):
-                            user = clientId;
-                            service = true;
-                            break;
-                        case ClaimRead.Found:
-                        case ClaimRead.Ambiguous:
-                            userRefusal = IdentityResolution.Invalid("The client id claim of the token is malformed.");
-                            break;
-                        default:
-                            userRefusal = IdentityResolution.Incomplete("The token carries neither a user nor a client id.");
-                            break;
-                    }
-                    break;
-            }
+                { State: TokenIdState.Malformed, FromClientId: false } => IdentityResolution.Invalid("The user claim of the token is malformed."),
+                { State: TokenIdState.Malformed } => IdentityResolution.Invalid("The client id claim of the token is malformed."),
+                { State: TokenIdState.Missing } => IdentityResolution.Incomplete("The token carries neither a user nor a client id."),
+                _ => (IdentityResolution?)null,
+            };
             if (userRefusal is not null) return new Caller(settings) { ClaimedTenant = claimed, Tenant = tenant, UserRefusal = userRefusal };
 
             var sources = settings.DeviceSources;

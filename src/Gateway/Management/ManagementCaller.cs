@@ -7,8 +7,9 @@ using Gateway.Licensing.Options;
 namespace Gateway.Management;
 
 /// <summary>
-/// Who calls a management route, from the claims of the validated token: tenant and user read by the
-/// proxy's own reader (<see cref="IdClaims"/>: exact claim types, an empty value is malformed), and the
+/// Who calls a management route, from the claims of the validated token: tenant and user read exactly
+/// as the proxy reads them (<see cref="IdClaims.ReadTenant"/>, <see cref="IdClaims.ReadUser"/>: exact
+/// claim types, values as they are, an empty or invalid value is malformed), and the
 /// licensing roles: the role claim's values (<c>Licensing:Roles:*</c>), or the user id listed in
 /// <c>Licensing:Operators</c> or the token's tenant's <c>Licensing:Tenants:{t}:Admins</c>.
 /// A route's <c>LicensingTenant</c> means nothing here: the management routes are the gateway's own.
@@ -56,34 +57,17 @@ public sealed class ManagementCaller
 
     public static ManagementCaller From(ClaimsPrincipal principal, LicensingOptions options)
     {
-        var invalid = false;
-
-        string? tenant = null;
-        switch (IdClaims.Read(principal, options.Claims.Tenant, out var tenantClaim))
+        var tenantId = IdClaims.ReadTenant(principal, options.Claims.Tenant);
+        var userId = IdClaims.ReadUser(principal, options.Claims.User, options.Claims.ClientId);
+        // A malformed tenant never falls back to the default tenant.
+        var invalid = tenantId.State == TokenIdState.Malformed || userId.State == TokenIdState.Malformed;
+        var tenant = tenantId.State switch
         {
-            case ClaimRead.Found when IdentityRules.IsValidTenant(tenantClaim):
-                tenant = tenantClaim;
-                break;
-            case ClaimRead.Found or ClaimRead.Ambiguous:
-                invalid = true; // never falls back to the default tenant
-                break;
-            default:
-                if (!string.IsNullOrEmpty(options.DefaultTenant)) tenant = options.DefaultTenant;
-                break;
-        }
-
-        string? user = null;
-        var userRead = IdClaims.Read(principal, options.Claims.User, out var userClaim);
-        if (userRead == ClaimRead.Missing) userRead = IdClaims.Read(principal, options.Claims.ClientId, out userClaim);
-        switch (userRead)
-        {
-            case ClaimRead.Found when IdentityRules.IsValidId(userClaim):
-                user = userClaim;
-                break;
-            case ClaimRead.Found or ClaimRead.Ambiguous:
-                invalid = true;
-                break;
-        }
+            TokenIdState.Valid => tenantId.Value,
+            TokenIdState.Missing when !string.IsNullOrEmpty(options.DefaultTenant) => options.DefaultTenant,
+            _ => null,
+        };
+        var user = userId.State == TokenIdState.Valid ? userId.Value : null;
 
         bool isOperator = false, isAdmin = false;
         foreach (var role in Roles(principal, options.Claims.Role))

@@ -29,14 +29,17 @@ internal static class ManagementCsv
     private static readonly string[] UsageColumns = ["date", "peakSessions", "peakActiveUsers"];
     private static readonly string[] TenantColumns = ["tenant", "model", "seatLimit", "activeUsers", "activeSessions", "enforcement"];
 
-    /// <summary>Lets the list route answer <c>text/csv</c> (its JSON value is converted after the handler ran).</summary>
+    /// <summary>
+    /// Lets the list route answer <c>text/csv</c> (its JSON value is converted after the handler ran). The
+    /// <c>Vary: Accept</c> of such a route is set by the management group's filter, so that an answer
+    /// given before this filter runs (a refusal of the tenant routes' filter) carries it too.
+    /// </summary>
     public static RouteHandlerBuilder WithCsv(this RouteHandlerBuilder builder) =>
         builder.AddEndpointFilter(CsvFilter).WithMetadata(new CsvMetadata([]));
 
     private static async ValueTask<object?> CsvFilter(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
     {
         var context = invocation.HttpContext;
-        context.Response.Headers.Append(HeaderNames.Vary, HeaderNames.Accept);
         var result = await next(invocation).ConfigureAwait(false);
         var answer = result is INestedHttpResult nested ? nested.Result : result;
         if (!PrefersCsv(context.Request) || answer is not IValueHttpResult { Value: { } value } || answer is not IStatusCodeHttpResult { StatusCode: 200 })

@@ -150,3 +150,19 @@ public sealed record UsageDayResponse(DateOnly Date, int PeakSessions, int PeakA
 /// <summary>The usage ledger between two UTC days (inclusive). Days with no recorded admission or change are omitted.</summary>
 [JsonNumberHandling(JsonNumberHandling.Strict)]
 public sealed record UsageResponse(string Tenant, DateOnly From, DateOnly To, IReadOnlyList<UsageDayResponse> Days);
+
+/// <summary>One tenant in the operator's list.</summary>
+[JsonNumberHandling(JsonNumberHandling.Strict)]
+public sealed record TenantSummaryResponse(
+    string Tenant,
+    [property: JsonConverter(typeof(ExactEnumConverter<LicenseModel>))] LicenseModel Model,
+    int SeatLimit,
+    [property: Description("Number of active users.")] int ActiveUsers,
+    [property: Description("Number of live sessions.")] int ActiveSessions,
+    [property: Description("enforce or shadow: the plan's own value, else Licensing:Tenants:{tenant}:Enforcement, else Licensing:Enforcement."), AllowedValues(EnforcementModeNames.Enforce, EnforcementModeNames.Shadow)] string Enforcement);
+
+/// <summary>A page of tenants, in ordinal order of their ids.</summary>
+[JsonNumberHandling(JsonNumberHandling.Strict)]
+public sealed record TenantListResponse(
+    IReadOnlyList<TenantSummaryResponse> Tenants,
+    [property: Description("Pass as ?cursor= to get the next page; null when there are no more tenants.")] string? NextCursor);

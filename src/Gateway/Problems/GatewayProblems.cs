@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Gateway.Problems;
 
 /// <summary>
@@ -40,8 +38,7 @@ internal static class GatewayProblems
 
     public static Task RateLimited(HttpContext context, TimeSpan? retryAfter)
     {
-        if (retryAfter is { } wait)
-            context.Response.Headers.RetryAfter = LicensingProblems.RetryAfterSeconds(wait).ToString(CultureInfo.InvariantCulture);
+        if (retryAfter is { } wait) ProblemResponse.SetRetryAfter(context, wait);
         return ProblemResponse.WriteAsync(context, StatusCodes.Status429TooManyRequests, ProblemCodes.RateLimited,
             "Rate limited", "Too many requests for this route; slow down and retry later.");
     }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Gateway.Identity;
 using Gateway.Licensing.Results;
 using Gateway.Licensing.Sessions;
@@ -8,14 +7,14 @@ namespace Gateway.Problems;
 /// <summary>The gateway's rejections (docs/management-api.md lists them), one method per answer.</summary>
 internal static class LicensingProblems
 {
-    /// <summary>Retry-After of a 503 <c>store-unavailable</c>, in seconds.</summary>
-    public const int StoreRetryAfterSeconds = 5;
+    /// <summary>Retry-After of a 503 <c>store-unavailable</c> (and of the console's provider outage).</summary>
+    public static readonly TimeSpan StoreRetryAfter = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// Retry-After of a 503 <c>store-unavailable</c> at the embedded store's session ceiling, in seconds: room
+    /// Retry-After of a 503 <c>store-unavailable</c> at the embedded store's session ceiling: room
     /// comes back as sessions idle out or log out, which takes longer than an outage's reconnect.
     /// </summary>
-    public const int SessionCeilingRetryAfterSeconds = 60;
+    public static readonly TimeSpan SessionCeilingRetryAfter = TimeSpan.FromSeconds(60);
 
     public static Task IdentityRefused(HttpContext context, in IdentityResolution resolution) => resolution.Problem switch
     {
@@ -37,7 +36,7 @@ internal static class LicensingProblems
 
     public static Task SeatsExhausted(HttpContext context, AdmissionResult result)
     {
-        context.Response.Headers.RetryAfter = RetryAfterSeconds(result.RetryAfter).ToString(CultureInfo.InvariantCulture);
+        ProblemResponse.SetRetryAfter(context, result.RetryAfter);
         return ProblemResponse.WriteAsync(context, StatusCodes.Status429TooManyRequests, ProblemCodes.SeatsExhausted,
             "Seats exhausted",
             "Every seat of the tenant is in use. End one of your sessions (yourSessions) or retry later.",
@@ -68,7 +67,7 @@ internal static class LicensingProblems
 
     public static Task StoreUnavailable(HttpContext context)
     {
-        context.Response.Headers.RetryAfter = StoreRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        ProblemResponse.SetRetryAfter(context, StoreRetryAfter);
         return ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ProblemCodes.StoreUnavailable,
             "Licensing store unavailable", "The licensing store cannot be reached, so no new session can be opened. Retry later.");
     }
@@ -79,7 +78,7 @@ internal static class LicensingProblems
     /// </summary>
     public static Task SessionCeilingReached(HttpContext context)
     {
-        context.Response.Headers.RetryAfter = SessionCeilingRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        ProblemResponse.SetRetryAfter(context, SessionCeilingRetryAfter);
         return ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ProblemCodes.StoreUnavailable,
             "Licensing store unavailable",
             "The embedded licensing store holds its most sessions (Licensing:Embedded:MaxSessions), so no new session can be opened. Retry later.");
@@ -92,8 +91,4 @@ internal static class LicensingProblems
     public static Task InvalidPath(HttpContext context) =>
         ProblemResponse.WriteAsync(context, StatusCodes.Status400BadRequest, ProblemCodes.InvalidPath,
             "Invalid path", "The path holds a backslash, a ';' path parameter, a twice-encoded character or a '.'/'..' segment, which a backend could read differently from the gateway.");
-
-    /// <summary>Whole seconds, rounded up, at least 1.</summary>
-    internal static long RetryAfterSeconds(TimeSpan retryAfter) =>
-        Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds));
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -42,6 +43,13 @@ internal static class ProblemResponse
             },
             (Problem: problem, Options: options));
     }
+
+    /// <summary>
+    /// The <c>Retry-After</c> of a problem answer, in whole seconds rounded up and at least 1: the one place
+    /// every refusal that asks the client to come back (seats, rate limits, store and provider outages) sets it.
+    /// </summary>
+    public static void SetRetryAfter(HttpContext context, TimeSpan wait) =>
+        context.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
 
     /// <summary>The <c>code</c> extension of <paramref name="problem"/>, or null when it has none.</summary>
     public static string? CodeOf(ProblemDetails problem) =>

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Gateway.Licensing.Store;
 using Gateway.Problems;
 using Microsoft.AspNetCore.Authentication;
@@ -16,14 +15,14 @@ internal static class ConsoleProblems
 
     public static Task StoreUnavailable(HttpContext context)
     {
-        context.Response.Headers.RetryAfter = LicensingProblems.StoreRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        ProblemResponse.SetRetryAfter(context, LicensingProblems.StoreRetryAfter);
         return ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ProblemCodes.StoreUnavailable,
             "Licensing store unavailable", "The console's sign-ins live in the licensing store, which did not answer in time. Retry later.");
     }
 
     public static Task IdentityProviderUnavailable(HttpContext context)
     {
-        context.Response.Headers.RetryAfter = LicensingProblems.StoreRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        ProblemResponse.SetRetryAfter(context, LicensingProblems.StoreRetryAfter);
         return ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ProblemCodes.IdentityProviderUnavailable,
             "Identity provider unavailable", "The console's identity provider did not answer in time. Retry later.");
     }

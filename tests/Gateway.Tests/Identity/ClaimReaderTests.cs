@@ -123,4 +123,46 @@ public sealed class ClaimReaderTests
         Assert.True(ManagementCaller.From(exact, Options).IsAdmin);
         Assert.False(ManagementCaller.From(otherCase, Options).IsAdmin);
     }
+
+    [Theory]
+    [InlineData("acme", nameof(TokenIdState.Valid))]
+    [InlineData(" acme", nameof(TokenIdState.Malformed))]
+    [InlineData("acme ", nameof(TokenIdState.Malformed))]
+    [InlineData("", nameof(TokenIdState.Malformed))]
+    [InlineData("a/b", nameof(TokenIdState.Malformed))]
+    public void A_tenant_value_is_taken_as_it_is_never_trimmed(string value, string expected)
+    {
+        var principal = Principal(("tid", value), ("sub", "alice"));
+
+        Assert.Equal(expected, IdClaims.ReadTenant(principal, "tid").State.ToString());
+        var valid = expected == nameof(TokenIdState.Valid);
+        Assert.Equal(!valid, ManagementCaller.From(principal, Options).HasInvalidIdentity);
+        Assert.Equal(valid, Proxy(principal).Succeeded);
+    }
+
+    [Fact]
+    public void Without_a_user_claim_the_client_id_is_the_user_on_either_side()
+    {
+        var principal = Principal(("tid", "acme"), ("client_id", "erp-batch"));
+
+        var read = IdClaims.ReadUser(principal, "sub", "client_id");
+        Assert.Equal(new TokenId(TokenIdState.Valid, "erp-batch", FromClientId: true), read);
+        Assert.Equal("erp-batch", ManagementCaller.From(principal, Options).User);
+        Assert.Equal("erp-batch", Proxy(principal).Identity.User);
+    }
+
+    [Fact]
+    public void A_token_without_tenant_claim_takes_the_default_tenant_on_either_side_and_without_user_names_no_user()
+    {
+        var principal = Principal(("sub", "alice"));
+        Assert.Equal(TokenId.Missing, IdClaims.ReadTenant(principal, "tid"));
+        Assert.Equal("demo", ManagementCaller.From(principal, Options).Tenant);
+        Assert.Equal("demo", Proxy(principal).Identity.Tenant);
+
+        var nobody = Principal(("tid", "acme"));
+        Assert.Equal(TokenId.Missing, IdClaims.ReadUser(nobody, "sub", "client_id"));
+        Assert.Null(ManagementCaller.From(nobody, Options).User);
+        Assert.False(ManagementCaller.From(nobody, Options).HasInvalidIdentity);
+        Assert.Equal(IdentityProblem.Incomplete, Proxy(nobody).Problem);
+    }
 }

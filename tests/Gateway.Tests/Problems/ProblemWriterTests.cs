@@ -115,4 +115,28 @@ public sealed class ProblemWriterTests
         var body = JsonDocument.Parse(((MemoryStream)context.Response.Body).ToArray()).RootElement;
         return (body, body.EnumerateObject().Select(p => p.Name).ToArray());
     }
+
+    [Fact]
+    public void Every_code_is_defined_once_and_spelled_in_lower_kebab_case()
+    {
+        var codes = typeof(ProblemCodes).GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .Where(f => f.IsLiteral && f.FieldType == typeof(string))
+            .Select(f => (string)f.GetRawConstantValue()!)
+            .ToArray();
+
+        Assert.NotEmpty(codes);
+        Assert.Equal(codes.Length, codes.Distinct(StringComparer.Ordinal).Count());
+        Assert.All(codes, code => Assert.Matches("^[a-z]+(-[a-z]+)*$", code));
+    }
+
+    [Theory]
+    [InlineData(0.2, "1")]
+    [InlineData(5, "5")]
+    [InlineData(5.01, "6")]
+    public void Retry_after_is_whole_seconds_rounded_up_and_at_least_one(double seconds, string expected)
+    {
+        var context = NewContext();
+        ProblemResponse.SetRetryAfter(context, TimeSpan.FromSeconds(seconds));
+        Assert.Equal(expected, context.Response.Headers.RetryAfter.ToString());
+    }
 }
