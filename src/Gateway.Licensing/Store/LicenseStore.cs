@@ -33,6 +33,16 @@ public sealed class LicenseStore
     private readonly ConcurrentDictionary<string, byte> _registered = new(StringComparer.Ordinal);
     private int _registeredCount;
 
+    /// <summary>
+    /// How long a due-index write waits for others to join it. A burst of admissions (a new session
+    /// each) then costs the store one command per interval, not one per admission.
+    /// </summary>
+    internal static readonly TimeSpan DueWriteDelay = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Due times waiting to be written: tenant → the soonest one asked for.</summary>
+    private readonly ConcurrentDictionary<string, long> _pendingDue = new(StringComparer.Ordinal);
+    private int _dueWriteScheduled;
+
     internal LicenseStore(
         IConnectionMultiplexer connection,
         IOptionsMonitor<LicensingOptions> options,
@@ -321,15 +331,36 @@ public sealed class LicenseStore
     // with the store's time).
     private void ScheduleNow(string tenant) => ScheduleSoon(tenant, 0);
 
+    /// <summary>
+    /// Puts <paramref name="tenant"/> in the due index at <paramref name="dueMs"/> unless it is there
+    /// sooner, within <see cref="DueWriteDelay"/>, together with every other tenant asked for meanwhile.
+    /// A due time is always far later than that delay (an idle timeout, a lifetime, a retention), and a
+    /// write lost with the process or the connection is made good by the sweeper's full pass.
+    /// </summary>
     private void ScheduleSoon(string tenant, long dueMs)
     {
+        _pendingDue.AddOrUpdate(tenant, static (_, due) => due, static (_, pending, due) => Math.Min(pending, due), dueMs);
+        if (Interlocked.Exchange(ref _dueWriteScheduled, 1) == 0) _ = WriteDueSoonAsync();
+    }
+
+    private async Task WriteDueSoonAsync()
+    {
+        await Task.Delay(DueWriteDelay).ConfigureAwait(false);
+        // Reset before taking the entries: one added after this line schedules the next write, so none is left behind.
+        Volatile.Write(ref _dueWriteScheduled, 0);
+        var entries = new List<SortedSetEntry>(_pendingDue.Count);
+        foreach (var tenant in _pendingDue.Keys)
+        {
+            if (_pendingDue.TryRemove(tenant, out var due)) entries.Add(new SortedSetEntry(tenant, due));
+        }
+        if (entries.Count == 0) return;
         try
         {
-            Db.SortedSetAdd(TenantKeys.DueIndex, [new SortedSetEntry(tenant, dueMs)], SortedSetWhen.LessThan, CommandFlags.FireAndForget);
+            Db.SortedSetAdd(TenantKeys.DueIndex, entries.ToArray(), SortedSetWhen.LessThan, CommandFlags.FireAndForget);
         }
         catch (Exception ex) when (IsUnavailable(ex))
         {
-            // The admission stands; the full pass puts the tenant in the index.
+            // The admissions stand; the full pass puts the tenants in the index.
         }
     }
 
