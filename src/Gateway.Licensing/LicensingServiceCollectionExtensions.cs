@@ -1,4 +1,4 @@
-using System.Diagnostics.Metrics;
+using System.Reflection;
 using Gateway.Licensing.Options;
 using Gateway.Licensing.Sessions;
 using Gateway.Licensing.Store;
@@ -6,9 +6,7 @@ using Gateway.Licensing.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using StackExchange.Redis;
 
 namespace Gateway.Licensing;
 
@@ -29,44 +27,22 @@ public static class LicensingServiceCollectionExtensions
         services.TryAddSingleton<LocalSessionCache>();
         services.TryAddSingleton<StoreHealth>();
         services.TryAddSingleton<DurableWrites>();
-        // The engine's public services are built here: their constructors take the engine's internal parts.
-        services.TryAddSingleton(sp => new LicenseStore(
-            sp.GetRequiredService<IConnectionMultiplexer>(),
-            sp.GetRequiredService<IOptionsMonitor<LicensingOptions>>(),
-            sp.GetServices<ISessionEndedListener>(),
-            sp.GetRequiredService<DurableWrites>()));
+        // The engine's public services take its internal parts, so their constructors are internal, which the
+        // container does not call by itself: BuiltByEngine resolves their parameters as it would.
+        services.TryAddSingleton(BuiltByEngine<LicenseStore>);
         services.TryAddSingleton<LicenseQueries>();
         services.TryAddSingleton<TouchBatcher>();
         services.TryAddSingleton<SessionSharing>();
-        services.TryAddSingleton(sp => new SessionAdmitter(
-            sp.GetRequiredService<LicenseStore>(),
-            sp.GetRequiredService<LocalSessionCache>(),
-            sp.GetRequiredService<TouchBatcher>(),
-            sp.GetRequiredService<RevocationBus>(),
-            sp.GetRequiredService<StoreHealth>(),
-            sp.GetRequiredService<IOptionsMonitor<LicensingOptions>>(),
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<LicensingMetrics>(),
-            sp.GetRequiredService<RejectionBurstLog>(),
-            sp.GetRequiredService<ILogger<SessionAdmitter>>(),
-            sp.GetRequiredService<SessionSharing>(),
-            sp.GetService<SessionCeiling>()));
+        services.TryAddSingleton(BuiltByEngine<SessionAdmitter>);
         services.TryAddSingleton<RevocationBus>();
         services.TryAddSingleton<SessionSweeper>();
-        services.TryAddSingleton(sp => new SessionUseTracker(
-            sp.GetRequiredService<LocalSessionCache>(),
-            sp.GetRequiredService<TouchBatcher>(),
-            sp.GetRequiredService<RevocationBus>(),
-            sp.GetRequiredService<StoreHealth>(),
-            sp.GetRequiredService<IOptionsMonitor<LicensingOptions>>(),
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<SessionUseTracker>>()));
+        services.TryAddSingleton(BuiltByEngine<SessionUseTracker>);
         services.TryAddSingleton<ConfiguredPlanSeeder>();
         services.TryAddSingleton<TenantGauges>();
         services.TryAddSingleton<RejectionBurstLog>();
         services.TryAddSingleton<StoreHealthProbe>();
         services.TryAddSingleton<TenantLabels>();
-        services.TryAddSingleton(sp => new LicensingMetrics(sp.GetRequiredService<IMeterFactory>(), sp.GetRequiredService<TenantLabels>()));
+        services.TryAddSingleton(BuiltByEngine<LicensingMetrics>);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISessionEndedListener, LicensingMetrics>(sp => sp.GetRequiredService<LicensingMetrics>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISessionEndedListener, RevocationBus>(sp => sp.GetRequiredService<RevocationBus>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RevocationBus>(sp => sp.GetRequiredService<RevocationBus>()));
@@ -77,5 +53,20 @@ public static class LicensingServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, TenantGauges>(sp => sp.GetRequiredService<TenantGauges>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StoreHealthProbe>(sp => sp.GetRequiredService<StoreHealthProbe>()));
         return services;
+    }
+
+    /// <summary>
+    /// Calls <typeparamref name="T"/>'s one internal constructor with every parameter taken from the
+    /// container, as the container does for a public one; a parameter with a default (an optional part,
+    /// such as the embedded store's session ceiling) gets it when nothing is registered. So a part added
+    /// to a constructor is wired without a second list of parameters here to keep in step.
+    /// </summary>
+    private static T BuiltByEngine<T>(IServiceProvider services) where T : class
+    {
+        var constructor = typeof(T).GetConstructors(BindingFlags.Instance | BindingFlags.NonPublic).Single();
+        var arguments = constructor.GetParameters().Select(p => services.GetService(p.ParameterType)
+            ?? (p.HasDefaultValue ? p.DefaultValue : throw new InvalidOperationException($"{typeof(T).Name} needs a {p.ParameterType.Name}, which is not registered.")))
+            .ToArray();
+        return (T)constructor.Invoke(arguments);
     }
 }

@@ -65,23 +65,22 @@ internal static class LicensingProblems
                 json.WriteEndArray();
             }, result);
 
-    public static Task StoreUnavailable(HttpContext context)
-    {
-        ProblemResponse.SetRetryAfter(context, StoreRetryAfter);
-        return ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ProblemCodes.StoreUnavailable,
-            "Licensing store unavailable", "The licensing store cannot be reached, so no new session can be opened. Retry later.");
-    }
+    public static Task StoreUnavailable(HttpContext context) =>
+        StoreUnavailable(context, StoreRetryAfter, "The licensing store cannot be reached, so no new session can be opened. Retry later.");
 
     /// <summary>
     /// The embedded store holds its most sessions (<c>Licensing:Embedded:MaxSessions</c>). The same code as an
     /// outage, since to a client it is one: no new session until the store has room again.
     /// </summary>
-    public static Task SessionCeilingReached(HttpContext context)
-    {
-        ProblemResponse.SetRetryAfter(context, SessionCeilingRetryAfter);
-        return ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ProblemCodes.StoreUnavailable,
-            "Licensing store unavailable",
+    public static Task SessionCeilingReached(HttpContext context) =>
+        StoreUnavailable(context, SessionCeilingRetryAfter,
             "The embedded licensing store holds its most sessions (Licensing:Embedded:MaxSessions), so no new session can be opened. Retry later.");
+
+    private static Task StoreUnavailable(HttpContext context, TimeSpan retryAfter, string detail)
+    {
+        ProblemResponse.SetRetryAfter(context, retryAfter);
+        return ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ProblemCodes.StoreUnavailable,
+            "Licensing store unavailable", detail);
     }
 
     public static Task NotFound(HttpContext context) =>

@@ -8,11 +8,11 @@ namespace Gateway.Store;
 /// that <see cref="SessionCeiling"/> counts from the store's own figure rather than drifting. Does nothing
 /// when the gateway runs on Redis (no ceiling there) or when <c>Licensing:Embedded:MaxSessions</c> is 0.
 /// </summary>
-internal sealed class EmbeddedSessionCeilingSampler(IConfiguration configuration, IServiceProvider services, TimeProvider time) : BackgroundService
+internal sealed class EmbeddedSessionCeilingSampler(IServiceProvider services, TimeProvider time) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!StoreConnector.UsesEmbeddedStore(configuration)) return;
+        // Registered only on the embedded store (null on Redis).
         if (services.GetService<SessionCeiling>() is not { } ceiling) return;
         while (!stoppingToken.IsCancellationRequested)
         {
