@@ -58,16 +58,7 @@ public sealed class RedisClusterFixture : IAsyncLifetime, IAsyncDisposable
     }
 
     /// <summary>Options over all nodes, tuned for tests like <see cref="RedisServerFixture.CreateOptions"/>.</summary>
-    public ConfigurationOptions CreateOptions()
-    {
-        var options = ConfigurationOptions.Parse(ConnectionString);
-        options.BacklogPolicy = BacklogPolicy.FailFast;
-        options.ConnectTimeout = 2_000;
-        options.AsyncTimeout = 2_000;
-        options.SyncTimeout = 2_000;
-        options.ReconnectRetryPolicy = new LinearRetry(200);
-        return options;
-    }
+    public ConfigurationOptions CreateOptions() => RedisServerFixture.TestOptions(ConnectionString);
 
     /// <summary>Deletes every key on every primary.</summary>
     public Task FlushAsync() =>

@@ -101,9 +101,12 @@ public sealed class RedisServerFixture : IAsyncLifetime, IAsyncDisposable
     /// Options for the server, tuned for tests: <c>abortConnect=false</c>, <c>allowAdmin=true</c>,
     /// fail-fast backlog, 2 s timeouts, reconnect every 200 ms. Use it to build a private multiplexer.
     /// </summary>
-    public ConfigurationOptions CreateOptions()
+    public ConfigurationOptions CreateOptions() => TestOptions(ConnectionString);
+
+    /// <summary><paramref name="connectionString"/> with the tests' fail-fast settings (see <see cref="CreateOptions"/>).</summary>
+    internal static ConfigurationOptions TestOptions(string connectionString)
     {
-        var options = ConfigurationOptions.Parse(ConnectionString);
+        var options = ConfigurationOptions.Parse(connectionString);
         options.BacklogPolicy = BacklogPolicy.FailFast;
         options.ConnectTimeout = 2_000;
         options.AsyncTimeout = 2_000;

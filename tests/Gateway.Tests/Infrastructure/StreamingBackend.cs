@@ -1,16 +1,9 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Net.WebSockets;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace Gateway.Tests.Infrastructure;
 
@@ -29,7 +22,7 @@ public sealed class StreamingBackend : IAsyncLifetime, IAsyncDisposable
 {
     private readonly ConcurrentQueue<BackendRequest> _received = new();
     private readonly ConcurrentQueue<BackendRequest> _ended = new();
-    private WebApplication? _app;
+    private LoopbackServer? _server;
 
     public Uri BaseAddress { get; private set; } = null!;
 
@@ -40,23 +33,8 @@ public sealed class StreamingBackend : IAsyncLifetime, IAsyncDisposable
 
     public async Task InitializeAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
-        {
-            ApplicationName = typeof(StreamingBackend).Assembly.GetName().Name,
-            EnvironmentName = Environments.Production,
-            ContentRootPath = AppContext.BaseDirectory,
-        });
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-
-        var app = builder.Build();
-        app.UseWebSockets();
-        app.Run(HandleAsync);
-        await app.StartAsync();
-
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
-        BaseAddress = new Uri(new Uri(address.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal)), "/");
-        _app = app;
+        _server = await LoopbackServer.StartAsync(HandleAsync, app => app.UseWebSockets());
+        BaseAddress = _server.BaseAddress;
     }
 
     private async Task HandleAsync(HttpContext context)
@@ -133,11 +111,10 @@ public sealed class StreamingBackend : IAsyncLifetime, IAsyncDisposable
 
     public async Task DisposeAsync()
     {
-        if (_app is not null)
+        if (_server is not null)
         {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-            _app = null;
+            await _server.DisposeAsync();
+            _server = null;
         }
     }
 
