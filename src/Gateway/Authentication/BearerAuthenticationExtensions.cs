@@ -23,11 +23,13 @@ internal static class BearerAuthenticationExtensions
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
             .AddJwtBearer(Harden); // runs after the configuration binding of the scheme
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .PostConfigure<TimeProvider, ILoggerFactory>(RefreshKeysAndCacheTokens)
+            .PostConfigure<TimeProvider, ILoggerFactory, IOptions<ValidatedTokenCacheOptions>>(RefreshKeysAndCacheTokens)
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<JwtBearerOptions>, BearerOptionsValidator>());
         services.AddOptions<SigningKeyRefreshOptions>().BindConfiguration(SigningKeyRefreshOptions.SectionName).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SigningKeyRefreshOptions>, SigningKeyRefreshOptionsValidator>());
+        services.AddOptions<ValidatedTokenCacheOptions>().BindConfiguration(ValidatedTokenCacheOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ValidatedTokenCacheOptions>, ValidatedTokenCacheOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SigningKeyRefresher>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<CachedBearerTokens>();
@@ -44,7 +46,8 @@ internal static class BearerAuthenticationExtensions
     /// once (ASP.NET reads them lazily, on every validation); tokens that passed validation are remembered
     /// until they expire or their key is no longer published, and a token with a <c>crit</c> header is refused.
     /// </summary>
-    private static void RefreshKeysAndCacheTokens(JwtBearerOptions options, TimeProvider time, ILoggerFactory loggers)
+    private static void RefreshKeysAndCacheTokens(
+        JwtBearerOptions options, TimeProvider time, ILoggerFactory loggers, IOptions<ValidatedTokenCacheOptions> cache)
     {
         if (options.ConfigurationManager is ConfigurationManager<OpenIdConnectConfiguration> && !string.IsNullOrEmpty(options.MetadataAddress))
         {
@@ -75,7 +78,8 @@ internal static class BearerAuthenticationExtensions
         for (var i = 0; i < options.TokenHandlers.Count; i++)
         {
             if (options.TokenHandlers[i] is not ValidatedTokenCache)
-                options.TokenHandlers[i] = new ValidatedTokenCache(options.TokenHandlers[i], time, keys: discovered, staticKeys: staticKeys);
+                options.TokenHandlers[i] = new ValidatedTokenCache(
+                    options.TokenHandlers[i], time, cache.Value.ValidatedTokenCacheSize, keys: discovered, staticKeys: staticKeys);
         }
     }
 

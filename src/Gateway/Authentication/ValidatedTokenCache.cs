@@ -9,7 +9,8 @@ namespace Gateway.Authentication;
 /// not re-check the same signature on every request (it was the largest cost per proxied request).
 /// Keyed by the whole token string: any other token, even one differing in a single character, is
 /// validated in full. Bounded; never keeps a token past its own expiry (the clock skew is not
-/// granted to cached tokens), and holds at most 5,000 tokens of at most 4 kB (an entry with its
+/// granted to cached tokens), and holds at most <paramref name="capacity"/> tokens
+/// (<see cref="ValidatedTokenCacheOptions.ValidatedTokenCacheSize"/>) of at most 4 kB (an entry with its
 /// validated token and claims is several kB). One cache per options instance, so a configuration
 /// reload starts empty.
 /// <para>With an identity provider's keys (<paramref name="keys"/>), an entry also remembers the key that
@@ -22,7 +23,7 @@ namespace Gateway.Authentication;
 internal sealed class ValidatedTokenCache(
     TokenHandler inner,
     TimeProvider time,
-    int capacity = 5_000,
+    int capacity,
     DiscoveredSigningKeys? keys = null,
     IReadOnlyCollection<SecurityKey>? staticKeys = null) : TokenHandler
 {
@@ -40,6 +41,9 @@ internal sealed class ValidatedTokenCache(
     private int _count;
 
     public int Count => Volatile.Read(ref _count);
+
+    /// <summary>The most tokens this cache holds at once.</summary>
+    public int Capacity => capacity;
 
     public override async Task<TokenValidationResult> ValidateTokenAsync(string token, TokenValidationParameters validationParameters)
     {

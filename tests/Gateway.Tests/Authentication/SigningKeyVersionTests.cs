@@ -90,7 +90,7 @@ public sealed class SigningKeyVersionTests
         Publish(_first);
         await keys.RefreshAsync();
         var inner = new CountingHandler();
-        var cache = new ValidatedTokenCache(inner, _time, keys: keys);
+        var cache = new ValidatedTokenCache(inner, _time, capacity: 100, keys: keys);
         var token = Token(_first);
 
         Assert.True((await cache.ValidateTokenAsync(token, Parameters(keys))).IsValid);
@@ -121,7 +121,7 @@ public sealed class SigningKeyVersionTests
         using var keys = Keys();
         Publish(_first);
         await keys.RefreshAsync();
-        var cache = new ValidatedTokenCache(new CountingHandler(), _time, keys: keys);
+        var cache = new ValidatedTokenCache(new CountingHandler(), _time, capacity: 100, keys: keys);
         var token = Token(_first);
         Assert.True((await cache.ValidateTokenAsync(token, Parameters(keys))).IsValid);
 

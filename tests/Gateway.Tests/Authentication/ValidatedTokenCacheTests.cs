@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Gateway.Authentication;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -35,7 +36,7 @@ public sealed class ValidatedTokenCacheTests
     public async Task A_valid_token_is_validated_once_until_it_expires()
     {
         var inner = new CountingHandler();
-        var cache = new ValidatedTokenCache(inner, _time);
+        var cache = new ValidatedTokenCache(inner, _time, capacity: 100);
         var token = Token(TimeSpan.FromMinutes(5));
 
         Assert.True((await cache.ValidateTokenAsync(token, Parameters())).IsValid);
@@ -52,7 +53,7 @@ public sealed class ValidatedTokenCacheTests
     public async Task Invalid_tokens_and_other_tokens_are_always_validated_in_full()
     {
         var inner = new CountingHandler();
-        var cache = new ValidatedTokenCache(inner, _time);
+        var cache = new ValidatedTokenCache(inner, _time, capacity: 100);
         var token = Token(TimeSpan.FromMinutes(5));
         var tampered = token[..^2] + (token[^2] == 'A' ? "BB" : "AA");
 
@@ -74,6 +75,44 @@ public sealed class ValidatedTokenCacheTests
     }
 
     [Fact]
+    public async Task A_cache_of_size_zero_validates_every_token_in_full()
+    {
+        var inner = new CountingHandler();
+        var cache = new ValidatedTokenCache(inner, _time, capacity: 0);
+        var token = Token(TimeSpan.FromMinutes(5), "zero");
+
+        Assert.True((await cache.ValidateTokenAsync(token, Parameters())).IsValid);
+        Assert.True((await cache.ValidateTokenAsync(token, Parameters())).IsValid);
+
+        Assert.Equal(2, inner.Calls);
+        Assert.Equal(0, cache.Count);
+        Assert.False(cache.TryGetPrincipal(token, out _));
+    }
+
+    [Theory]
+    [InlineData(null, 10_000)]
+    [InlineData("7", 7)]
+    public void The_configured_size_reaches_the_bearer_schemes_caches(string? configured, int expected)
+    {
+        var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateBuilder(
+            new Microsoft.AspNetCore.Builder.WebApplicationOptions { EnvironmentName = "Testing" });
+        builder.Configuration["Authentication:Schemes:Bearer:ValidIssuer"] = "https://issuer.test";
+        builder.Configuration["Authentication:Schemes:Bearer:ValidAudiences:0"] = "gateway";
+        builder.Configuration["Authentication:Schemes:Bearer:SigningKeys:0:Issuer"] = "https://issuer.test";
+        builder.Configuration["Authentication:Schemes:Bearer:SigningKeys:0:Value"] = Convert.ToBase64String(new byte[32]);
+        if (configured is not null) builder.Configuration["Authentication:Schemes:Bearer:ValidatedTokenCacheSize"] = configured;
+        builder.Services.AddGatewayAuthentication();
+        using var app = builder.Build();
+
+        var options = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerOptions>>()
+            .Get(Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerDefaults.AuthenticationScheme);
+
+        var caches = options.TokenHandlers.OfType<ValidatedTokenCache>().ToArray();
+        Assert.NotEmpty(caches);
+        Assert.All(caches, cache => Assert.Equal(expected, cache.Capacity));
+    }
+
+    [Fact]
     public async Task A_full_cache_makes_room_once_its_tokens_expire()
     {
         var cache = new ValidatedTokenCache(new CountingHandler(), _time, capacity: 2);
@@ -91,7 +130,7 @@ public sealed class ValidatedTokenCacheTests
     [Fact]
     public async Task The_principal_of_a_cached_token_is_found_by_the_raw_token_until_it_expires()
     {
-        var cache = new ValidatedTokenCache(new CountingHandler(), _time);
+        var cache = new ValidatedTokenCache(new CountingHandler(), _time, capacity: 100);
         var token = Token(TimeSpan.FromMinutes(5), "erin");
         Assert.False(cache.TryGetPrincipal(token, out _));
 
