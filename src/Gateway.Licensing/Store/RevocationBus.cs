@@ -66,6 +66,7 @@ internal sealed partial class RevocationBus : ISessionEndedListener, IHostedServ
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly Lock _beatLock = new();
+    private bool _disposed;
 
     private long _trustedSince = long.MaxValue;
     private Task _running = Task.CompletedTask;
@@ -307,6 +308,7 @@ internal sealed partial class RevocationBus : ISessionEndedListener, IHostedServ
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _running.ConfigureAwait(false);
+        if (Volatile.Read(ref _disposed)) return; // the container got here first; the connection is gone
         if (_started)
         {
             _connection.ConnectionFailed -= OnConnectionFailed;
@@ -322,10 +324,15 @@ internal sealed partial class RevocationBus : ISessionEndedListener, IHostedServ
         }
     }
 
+    /// <summary>
+    /// Ends the subscription loop. Neither the token source nor the semaphore is disposed (neither holds
+    /// anything that needs it): a host may still call <see cref="StopAsync"/> after its container
+    /// disposed the bus, as a test host's own shutdown does when it races the test's.
+    /// </summary>
     public void Dispose()
     {
-        _stopping.Dispose();
-        _wake.Dispose();
+        Volatile.Write(ref _disposed, true);
+        _stopping.Cancel();
     }
 
     [LoggerMessage(EventId = 1020, Level = LogLevel.Warning, Message = "Could not subscribe to revocations yet; retrying")]
