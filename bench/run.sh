@@ -5,8 +5,8 @@
 #
 # Builds Release (the gateway, bench/PlainYarp, bench/TokenMint) and starts, on loopback only,
 # nginx (the backend), redis-server, the gateway on that Redis and on its embedded store, and
-# plain YARP. Then, in one run: the admitted-session throughput, CPU and p99 against plain YARP;
-# the CPU of an admission; exactness at the cap; Redis bytes per session and per user on a
+# plain YARP. Then, in one run: the admitted-session throughput, CPU and p99 against plain YARP
+# (rounds in turn, then side by side); the CPU of an admission; exactness at the cap; Redis bytes per session and per user on a
 # redis-server of their own; the embedded store's working set and what happens far above it.
 # Writes docs/benchmarks.md (one verdict table first). Everything it started is stopped on exit
 # (also on Ctrl-C or failure). The pieces are in bench/lib/; bench/README.md explains them.
@@ -128,6 +128,7 @@ start_gateway gw-embedded embedded Licensing__Embedded__MaxSessions=0
 check_refusals gw-redis gw-embedded
 
 phase_steady
+phase_side_by_side
 phase_admissions
 phase_allocations
 phase_cap

@@ -33,6 +33,27 @@ phase_steady() {
   run_rounds steady steady_args "${STEADY_TARGETS[@]}"
 }
 
+# 1b. The same comparison side by side: plain YARP and one gateway loaded at the same time, each by
+# its own wrk with the same headers, for ROUNDS rounds per gateway. Rounds taken in turn still differ
+# in what the machine gives them (on a shared VM the backend alone moved between 52k and 90k req/s
+# from one round to the next); two proxies loaded together share every second of it, so their ratio
+# and CPU difference keep only what the gateway adds.
+phase_side_by_side() {
+  local t r plain_load gateway_load
+  log "side by side with plain YARP: $ROUNDS rounds of ${ROUND_SECONDS}s per gateway"
+  for t in "${STEADY_TARGETS[@]}"; do
+    [[ $t == gw-* ]] || continue
+    for ((r = 1; r <= ROUNDS; r++)); do
+      run_wrk "side-$t" plain "$r" "$ROUND_SECONDS" "${URL_OF[plain]}/" "${STEADY_HEADERS[@]}" &
+      plain_load=$!
+      run_wrk "side-$t" "$t" "$r" "$ROUND_SECONDS" "${URL_OF[$t]}/" "${STEADY_HEADERS[@]}" &
+      gateway_load=$!
+      wait "$plain_load" || die "side by side: the load on plain YARP failed"
+      wait "$gateway_load" || die "side by side: the load on $t failed"
+    done
+  done
+}
+
 # 2. A new session on every request: the cost of an admission.
 phase_admissions() {
   local t
