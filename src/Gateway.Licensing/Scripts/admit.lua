@@ -181,6 +181,7 @@ redis.call('HSET', K_SESSIONS, SID, session_record(USER, KIND, DEVICE, NOW, ORIG
 redis.call('ZADD', K_RECENCY, NOW, SID)
 if KIND == 'service' then redis.call('ZADD', K_SVC, NOW + LIFETIME, SID) end
 mine[#mine + 1] = SID
+park_if_unused(USER)
 set_user_sessions(USER, mine)
 redis.call('HDEL', K_SEEN, USER)
 log_activity('session-started', { session = SID, user = USER, clientKind = KIND, device = DEVICE })

@@ -8,12 +8,12 @@ local K_ACTIVE    = KEYS[4]  -- set: active users
 local K_SESSIONS  = KEYS[5]  -- hash: session id -> "user\tkind\tdevice\tstartedMs[\torigin]"
 local K_RECENCY   = KEYS[6]  -- zset: session id -> last used (ms, store clock)
 local K_SVC       = KEYS[7]  -- zset: service session id -> absolute deadline (ms)
-local K_USESS     = KEYS[8]  -- hash: user -> space separated session ids
+local K_USESS     = KEYS[8]  -- hash: user -> space separated session ids, after '!' for a parked user (see PARKED_MARK)
 local K_AUDIT     = KEYS[9]  -- list: JSON audit entries, newest first, capped
 local K_USAGE     = KEYS[10] -- hash: UTC epoch day -> "peakSessions:peakActiveUsers"
 local K_SEEN      = KEYS[11] -- hash: user without a session -> last seen (ms); with one, its sessions' recency says it
 local K_SESSLOG   = KEYS[12] -- list: entries of session activity (see log_activity), newest first, capped
-local K_UNUSED    = KEYS[13] -- zset: registered users never active -> registered or last seen (ms)
+local K_UNUSED    = KEYS[13] -- zset: registered users never active and without a session -> registered or last seen (ms)
 local K_SHADOW    = KEYS[14] -- hash: live session id -> what enforcement would have done at its start
 
 -- ARGV[1..3] are common to every script.
@@ -99,13 +99,29 @@ local function split_words(v)
   return out
 end
 
+-- A registered user who was never active is kept in K_UNUSED, so the sweep can forget them, except
+-- while they hold a session: a zset entry per session's user was the largest cost of a live session.
+-- Their session list then starts with PARKED_MARK instead, and their last session to end files them in
+-- K_UNUSED again, dated by its last use. Activation drops the mark, so a user who was active once is
+-- never forgotten, even if deactivated while a session lives. PARKED: users of this script whose
+-- stored list carries the mark (or who were parked by it).
+local PARKED_MARK = '!'
+local PARKED = {}
+
 local function user_sessions(user)
-  return split_words(redis.call('HGET', K_USESS, user))
+  local list = split_words(redis.call('HGET', K_USESS, user))
+  if list[1] == PARKED_MARK then
+    table.remove(list, 1)
+    PARKED[user] = true
+  end
+  return list
 end
 
 local function set_user_sessions(user, list)
   if #list == 0 then
     redis.call('HDEL', K_USESS, user)
+  elseif PARKED[user] then
+    redis.call('HSET', K_USESS, user, PARKED_MARK .. ' ' .. table.concat(list, ' '))
   else
     redis.call('HSET', K_USESS, user, table.concat(list, ' '))
   end
@@ -184,10 +200,14 @@ local function end_session(sid, reason)
   if #list == 0 then
     if redis.call('ZSCORE', K_USERS, u) == false then
       redis.call('HDEL', K_SEEN, u)
-    elseif last_used then
-      local seen = tonumber(redis.call('HGET', K_SEEN, u) or '0')
-      if tonumber(last_used) > seen then redis.call('HSET', K_SEEN, u, last_used) end
+    else
+      if last_used then
+        local seen = tonumber(redis.call('HGET', K_SEEN, u) or '0')
+        if tonumber(last_used) > seen then redis.call('HSET', K_SEEN, u, last_used) end
+      end
+      if PARKED[u] then redis.call('ZADD', K_UNUSED, last_used or NOW, u) end
     end
+    PARKED[u] = nil
   end
   ENDED[#ENDED + 1] = sid
   ENDED[#ENDED + 1] = reason
@@ -213,6 +233,16 @@ end
 local function activate(user)
   redis.call('SADD', K_ACTIVE, user)
   redis.call('ZREM', K_UNUSED, user)
+  local list = user_sessions(user)
+  if PARKED[user] then
+    PARKED[user] = nil
+    set_user_sessions(user, list)
+  end
+end
+
+-- A never-active user starting a session leaves K_UNUSED while it lives (see PARKED_MARK).
+local function park_if_unused(user)
+  if redis.call('ZREM', K_UNUSED, user) == 1 then PARKED[user] = true end
 end
 
 -- Ends expired sessions: idle ones first, then service sessions past their lifetime.

@@ -87,7 +87,8 @@ public sealed class LicenseQueries
             else
             {
                 var list = (string?)await Db.HashGetAsync(keys[TenantKeys.UserSessions], userId).ConfigureAwait(false);
-                ids = string.IsNullOrEmpty(list) ? [] : list.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                ids = string.IsNullOrEmpty(list) ? [] : list.Split(' ', StringSplitOptions.RemoveEmptyEntries)
+                    .Where(id => id != TenantKeys.ParkedMark).ToArray();
             }
         }
         catch (Exception ex) when (LicenseStore.IsUnavailable(ex))

@@ -38,6 +38,12 @@ internal static class TenantKeys
     internal const int Plan = 0, Reserved = 1, Users = 2, Active = 3, Sessions = 4, Recency = 5,
         Service = 6, UserSessions = 7, Audit = 8, Usage = 9, Seen = 10, SessionLog = 11, Unused = 12, Shadow = 13;
 
+    /// <summary>
+    /// The first word of a user's session list in <see cref="UserSessions"/> while the user, never active, is
+    /// out of <see cref="Unused"/> because a session lives (common.lua's PARKED_MARK); not a session id.
+    /// </summary>
+    internal const string ParkedMark = "!";
+
     private const int MaxCachedTenants = 10_000;
     private static readonly ConcurrentDictionary<string, RedisKey[]> Cache = new(StringComparer.Ordinal);
 

@@ -482,6 +482,44 @@ public abstract partial class LicenseStoreContractTests
     }
 
     [Fact]
+    public async Task A_never_active_user_leaves_the_retention_index_while_a_session_lives_and_an_activation_keeps_them_for_good()
+    {
+        Options.UserRetention = TimeSpan.FromSeconds(1);
+        await Plan(LicenseModel.ConcurrentSessions, 10);
+        var db = Connection.GetDatabase();
+        var unused = TenantKeys.For(_tenant)[TenantKeys.Unused];
+
+        var newcomer = await Admit("newcomer");
+        var newcomerAgain = await Admit("newcomer", device: "tablet");
+        var turncoat = await Admit("turncoat");
+        Assert.Null(await db.SortedSetScoreAsync(unused, "newcomer"));
+        Assert.Null(await db.SortedSetScoreAsync(unused, "turncoat"));
+        var listed = (await new LicenseQueries(Connection, _options).ListSessionsAsync(_tenant, null, null, 100)).Sessions;
+        Assert.Equal(3, listed.Count);
+        var newcomers = (await new LicenseQueries(Connection, _options).ListSessionsAsync(_tenant, "newcomer", null, 100)).Sessions;
+        Assert.Equal(new[] { newcomer.SessionId, newcomerAgain.SessionId }.Order(StringComparer.Ordinal),
+            newcomers.Select(x => x.SessionId).Order(StringComparer.Ordinal));
+
+        // Activated and deactivated while its session lives: a user who was active once is kept.
+        Assert.Equal(ActivationStatus.Updated, (await Store.SetUserActiveAsync(_tenant, "turncoat", true, "admin")).Status);
+        Assert.Equal(ActivationStatus.Updated, (await Store.SetUserActiveAsync(_tenant, "turncoat", false, "admin")).Status);
+
+        await Store.EndSessionAsync(_tenant, newcomer.SessionId, EndReason.Logout, "newcomer");
+        Assert.Null(await db.SortedSetScoreAsync(unused, "newcomer"));   // a session still lives
+        await Store.EndSessionAsync(_tenant, newcomerAgain.SessionId, EndReason.Logout, "newcomer");
+        await Store.EndSessionAsync(_tenant, turncoat.SessionId, EndReason.Logout, "turncoat");
+        Assert.NotNull(await db.SortedSetScoreAsync(unused, "newcomer"));
+        Assert.Null(await db.SortedSetScoreAsync(unused, "turncoat"));
+
+        await Task.Delay(1300);
+        var swept = await Store.SweepAsync(_tenant);
+
+        Assert.Equal(1, swept.ForgottenUsers);
+        var users = (await new LicenseQueries(Connection, _options).ListUsersAsync(_tenant, null, null, 100)).Users.Select(u => u.UserId);
+        Assert.Equal(new[] { "turncoat" }, users);
+    }
+
+    [Fact]
     public async Task A_session_used_from_a_second_origin_is_reported_shared_once_and_never_refused()
     {
         await Plan(LicenseModel.ConcurrentSessions, 5);
