@@ -58,9 +58,10 @@ local function entry(action, fields)
   return cjson.encode(fields)
 end
 
+-- audited / logged: the list grew past its cap in this script, so finish() trims it (LPUSH answers the
+-- length; a trim on every write was one more command per admission).
 local function audit(action, fields)
-  redis.call('LPUSH', K_AUDIT, entry(action, fields))
-  audited = true
+  if redis.call('LPUSH', K_AUDIT, entry(action, fields)) > AUDIT_CAP then audited = true end
 end
 
 -- Session activity is most of what a tenant's logs hold (an entry per session start and end), so
@@ -82,8 +83,7 @@ local function compact_entry(action, fields)
 end
 
 local function log_activity(action, fields)
-  redis.call('LPUSH', K_SESSLOG, compact_entry(action, fields) or entry(action, fields))
-  logged = true
+  if redis.call('LPUSH', K_SESSLOG, compact_entry(action, fields) or entry(action, fields)) > AUDIT_CAP then logged = true end
 end
 
 local function finish()

@@ -338,6 +338,10 @@ public abstract partial class LicenseStoreContractTests
             var s = await Admit("alice", $"d{i}");
             await Store.EndSessionAsync(_tenant, s.SessionId, EndReason.Logout, "alice");
         }
+        // Each log keeps exactly its capacity, however the writes that passed it were spread over scripts.
+        var keys = TenantKeys.For(_tenant);
+        Assert.Equal(10, await Connection.GetDatabase().ListLengthAsync(keys[TenantKeys.SessionLog]));
+        Assert.True(await Connection.GetDatabase().ListLengthAsync(keys[TenantKeys.Audit]) < 10);
 
         var queries = new LicenseQueries(Connection, _options);
         var all = (await queries.ListAuditAsync(_tenant, null, null, 1000)).Entries;
@@ -357,6 +361,19 @@ public abstract partial class LicenseStoreContractTests
             cursor = page.Next;
         } while (cursor is not null);
         Assert.Equal(all.Select(e => (e.AtMs, e.Action, e.SessionId, e.UserId)), walked.Select(e => (e.AtMs, e.Action, e.SessionId, e.UserId)));
+    }
+
+    [Fact]
+    public async Task The_admin_trail_keeps_exactly_its_capacity()
+    {
+        Options.AuditCapacity = 10;
+        await Plan(LicenseModel.ConcurrentSessions, 5);
+        for (var i = 0; i < 15; i++) await Store.SetUserActiveAsync(_tenant, $"u{i}", false, "admin");
+
+        var trail = await Connection.GetDatabase().ListRangeAsync(TenantKeys.For(_tenant)[TenantKeys.Audit]);
+
+        Assert.Equal(10, trail.Length);
+        Assert.Contains("u14", (string?)trail[0]);
     }
 
     [Fact]
