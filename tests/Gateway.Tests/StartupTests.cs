@@ -67,6 +67,7 @@ public sealed class StartupTests(StartupTests.Stores stores, ITestOutputHelper o
     [InlineData("ForwardedHeaders:KnownNetworks:0", "10.0.0.0/99", "ForwardedHeaders:KnownNetworks:0")]
     [InlineData("Authentication:Schemes:Bearer:ValidAudiences:0", null, "Authentication:Schemes:Bearer:ValidAudiences")]
     [InlineData("Authentication:Schemes:Bearer:ValidatedTokenCacheSize", "-1", "Authentication:Schemes:Bearer:ValidatedTokenCacheSize")]
+    [InlineData("Authentication:Schemes:Bearer:KeyRefreshInterval", "00:00:00", "Authentication:Schemes:Bearer:KeyRefreshInterval")]
     [InlineData("ReverseProxy:Routes:api:Metadata:Licensing", "Sometimes", "Route 'api'")]
     [InlineData("ReverseProxy:Routes:api:Metadata:LicensingTenant", "not a tenant", "Route 'api'")]
     [InlineData("ReverseProxy:Clusters:backend:Metadata:LicensingTenant", "not a tenant", "Cluster 'backend'")]

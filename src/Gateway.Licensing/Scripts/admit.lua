@@ -125,7 +125,9 @@ local function preempt(accept)
   return true
 end
 
--- The decision on a new session: nil to admit it, else the refusal.
+-- The decision on a new session: nil to admit it, else the refusal. USER_ACTIVE: the user is known to
+-- be active (so not in K_UNUSED) once it returns.
+local USER_ACTIVE = false
 local function refusal()
   if model == 'RegisteredUsers' then
     if redis.call('SISMEMBER', K_ACTIVE, USER) == 0 then
@@ -137,6 +139,7 @@ local function refusal()
         return 'user_inactive'
       end
     end
+    USER_ACTIVE = true
     if at_user_limit() then return 'user_sessions_exhausted' end
     local cap = cap_of(model, limit)
     if mine_count == 0 then
@@ -181,7 +184,7 @@ redis.call('HSET', K_SESSIONS, SID, session_record(USER, KIND, DEVICE, NOW, ORIG
 redis.call('ZADD', K_RECENCY, NOW, SID)
 if KIND == 'service' then redis.call('ZADD', K_SVC, NOW + LIFETIME, SID) end
 mine[#mine + 1] = SID
-park_if_unused(USER)
+if not USER_ACTIVE then park_if_unused(USER) end
 set_user_sessions(USER, mine)
 redis.call('HDEL', K_SEEN, USER)
 log_activity('session-started', { session = SID, user = USER, clientKind = KIND, device = DEVICE })

@@ -232,7 +232,8 @@ end
 -- Makes a user active; from then on the user is kept until an admin's change says otherwise.
 local function activate(user)
   redis.call('SADD', K_ACTIVE, user)
-  redis.call('ZREM', K_UNUSED, user)
+  -- A user found in K_UNUSED holds no mark; only one who was not there may be parked.
+  if redis.call('ZREM', K_UNUSED, user) == 1 then return end
   local list = user_sessions(user)
   if PARKED[user] then
     PARKED[user] = nil

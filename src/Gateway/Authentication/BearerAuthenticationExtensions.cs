@@ -23,13 +23,11 @@ internal static class BearerAuthenticationExtensions
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
             .AddJwtBearer(Harden); // runs after the configuration binding of the scheme
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .PostConfigure<TimeProvider, ILoggerFactory, IOptions<ValidatedTokenCacheOptions>>(RefreshKeysAndCacheTokens)
+            .PostConfigure<TimeProvider, ILoggerFactory, IOptions<BearerTokenOptions>>(RefreshKeysAndCacheTokens)
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<JwtBearerOptions>, BearerOptionsValidator>());
-        services.AddOptions<SigningKeyRefreshOptions>().BindConfiguration(SigningKeyRefreshOptions.SectionName).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SigningKeyRefreshOptions>, SigningKeyRefreshOptionsValidator>());
-        services.AddOptions<ValidatedTokenCacheOptions>().BindConfiguration(ValidatedTokenCacheOptions.SectionName).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ValidatedTokenCacheOptions>, ValidatedTokenCacheOptionsValidator>());
+        services.AddOptions<BearerTokenOptions>().BindConfiguration(BearerTokenOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BearerTokenOptions>, BearerTokenOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SigningKeyRefresher>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<CachedBearerTokens>();
@@ -47,7 +45,7 @@ internal static class BearerAuthenticationExtensions
     /// until they expire or their key is no longer published, and a token with a <c>crit</c> header is refused.
     /// </summary>
     private static void RefreshKeysAndCacheTokens(
-        JwtBearerOptions options, TimeProvider time, ILoggerFactory loggers, IOptions<ValidatedTokenCacheOptions> cache)
+        JwtBearerOptions options, TimeProvider time, ILoggerFactory loggers, IOptions<BearerTokenOptions> bearer)
     {
         if (options.ConfigurationManager is ConfigurationManager<OpenIdConnectConfiguration> && !string.IsNullOrEmpty(options.MetadataAddress))
         {
@@ -79,7 +77,7 @@ internal static class BearerAuthenticationExtensions
         {
             if (options.TokenHandlers[i] is not ValidatedTokenCache)
                 options.TokenHandlers[i] = new ValidatedTokenCache(
-                    options.TokenHandlers[i], time, cache.Value.ValidatedTokenCacheSize, keys: discovered, staticKeys: staticKeys);
+                    options.TokenHandlers[i], time, bearer.Value.ValidatedTokenCacheSize, keys: discovered, staticKeys: staticKeys);
         }
     }
 

@@ -11,7 +11,7 @@ namespace Gateway.Authentication;
 /// ignores further requests for 5 minutes: a stream of made-up key ids held a real rotation back, and
 /// a key the provider dropped kept working.
 /// <list type="bullet">
-/// <item>The keys are fetched at start and then every <see cref="SigningKeyRefreshOptions.KeyRefreshInterval"/>
+/// <item>The keys are fetched at start and then every <see cref="BearerTokenOptions.KeyRefreshInterval"/>
 /// by <see cref="SigningKeyRefresher"/>: a new key is known, and a removed one forgotten, within that
 /// interval (plus the fetch).</item>
 /// <item>A token naming an unknown key asks for a refresh (JwtBearer calls <see cref="RequestRefresh"/>);

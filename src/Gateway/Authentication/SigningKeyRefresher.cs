@@ -10,7 +10,7 @@ namespace Gateway.Authentication;
 /// </summary>
 internal sealed class SigningKeyRefresher(
     IOptionsMonitor<JwtBearerOptions> bearer,
-    IOptions<SigningKeyRefreshOptions> options,
+    IOptions<BearerTokenOptions> options,
     TimeProvider time) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

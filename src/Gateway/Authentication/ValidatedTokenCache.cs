@@ -10,7 +10,7 @@ namespace Gateway.Authentication;
 /// Keyed by the whole token string: any other token, even one differing in a single character, is
 /// validated in full. Bounded; never keeps a token past its own expiry (the clock skew is not
 /// granted to cached tokens), and holds at most <paramref name="capacity"/> tokens
-/// (<see cref="ValidatedTokenCacheOptions.ValidatedTokenCacheSize"/>) of at most 4 kB (an entry with its
+/// (<see cref="BearerTokenOptions.ValidatedTokenCacheSize"/>) of at most 4 kB (an entry with its
 /// validated token and claims is several kB). One cache per options instance, so a configuration
 /// reload starts empty.
 /// <para>With an identity provider's keys (<paramref name="keys"/>), an entry also remembers the key that

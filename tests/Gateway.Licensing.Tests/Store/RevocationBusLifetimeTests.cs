@@ -15,13 +15,19 @@ namespace Gateway.Licensing.Tests.Store;
 [Collection("redis")]
 public sealed class RevocationBusLifetimeTests(RedisServerFixture redis)
 {
+    private static async Task<RevocationBus> StartedBus(IConnectionMultiplexer connection)
+    {
+        var bus = new RevocationBus(new LocalSessionCache(), connection, new FakeTimeProvider(DateTimeOffset.UtcNow),
+            NullLogger<RevocationBus>.Instance);
+        await bus.StartAsync(CancellationToken.None);
+        return bus;
+    }
+
     [Fact]
     public async Task Stopping_after_disposal_completes_quietly()
     {
         var connection = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
-        var bus = new RevocationBus(new LocalSessionCache(), connection, new FakeTimeProvider(DateTimeOffset.UtcNow),
-            NullLogger<RevocationBus>.Instance);
-        await bus.StartAsync(CancellationToken.None);
+        var bus = await StartedBus(connection);
 
         bus.Dispose();
         await connection.DisposeAsync();
@@ -33,9 +39,7 @@ public sealed class RevocationBusLifetimeTests(RedisServerFixture redis)
     public async Task Disposal_alone_stops_the_subscription_loop()
     {
         await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
-        var bus = new RevocationBus(new LocalSessionCache(), connection, new FakeTimeProvider(DateTimeOffset.UtcNow),
-            NullLogger<RevocationBus>.Instance);
-        await bus.StartAsync(CancellationToken.None);
+        var bus = await StartedBus(connection);
 
         bus.Dispose();
 

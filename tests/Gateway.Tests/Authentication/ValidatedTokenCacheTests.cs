@@ -1,6 +1,9 @@
 using System.Security.Claims;
 using Gateway.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -94,8 +97,7 @@ public sealed class ValidatedTokenCacheTests
     [InlineData("7", 7)]
     public void The_configured_size_reaches_the_bearer_schemes_caches(string? configured, int expected)
     {
-        var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateBuilder(
-            new Microsoft.AspNetCore.Builder.WebApplicationOptions { EnvironmentName = "Testing" });
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.Configuration["Authentication:Schemes:Bearer:ValidIssuer"] = "https://issuer.test";
         builder.Configuration["Authentication:Schemes:Bearer:ValidAudiences:0"] = "gateway";
         builder.Configuration["Authentication:Schemes:Bearer:SigningKeys:0:Issuer"] = "https://issuer.test";
@@ -104,8 +106,7 @@ public sealed class ValidatedTokenCacheTests
         builder.Services.AddGatewayAuthentication();
         using var app = builder.Build();
 
-        var options = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerOptions>>()
-            .Get(Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerDefaults.AuthenticationScheme);
+        var options = app.Services.GetRequiredService<IOptionsMonitor<JwtBearerOptions>>().Get(JwtBearerDefaults.AuthenticationScheme);
 
         var caches = options.TokenHandlers.OfType<ValidatedTokenCache>().ToArray();
         Assert.NotEmpty(caches);
