@@ -23,7 +23,10 @@ local DEFAULT_PER_USER = ARGV[13] or '0'
 local DEFAULT_ENFORCEMENT = ARGV[14] or 'enforce'
 
 purge(64)
-local model, limit = plan()
+-- The plan in one read: model, seat limit, and the two fields an admission also needs (enforcement,
+-- the per-user limit); each call into the store is a good part of an admission's cost.
+local plan_fields = redis.call('HMGET', K_PLAN, 'model', 'seatLimit', 'enforcement', 'maxSessionsPerUser')
+local model, limit = plan_fields[1], tonumber(plan_fields[2]) or 0
 
 local shared = 0
 -- Set once the tenant is known to run in shadow mode; until then (and when enforced) no session of it
@@ -41,6 +44,12 @@ local function reply(outcome, created, retry_ms, yours)
   local shadow = ''
   if rec and SHADOW then shadow = redis.call('HGET', K_SHADOW, SID) or '' end
   return with_ended({ outcome, created, limit, redis.call('HLEN', K_SESSIONS), retry_ms or 0, yours or '', shared, started, left, shadow, REGISTERED_AT })
+end
+
+-- The reply on a session this script started: everything reply() would read back is known here.
+local function reply_started(outcome, live, would_be)
+  local left = KIND == 'service' and math.max(0, LIFETIME) or -1
+  return with_ended({ outcome, 1, limit, live, 0, '', shared, NOW, left, would_be or '', REGISTERED_AT })
 end
 
 -- The sharing signal: a live session used from a second origin is reported once, never refused.
@@ -61,7 +70,7 @@ if not model then return reply('tenant_unlicensed', 0) end
 -- Shadow mode: nothing is refused or preempted for seats; what enforcement would have done is noted on
 -- the session instead. Sessions noted so are how a tenant enforced again (by configuration, whose
 -- change no script sees) finds that it may be above its limits: the first admission puts it back.
-SHADOW = is_shadow(DEFAULT_ENFORCEMENT)
+SHADOW = (plan_fields[3] or DEFAULT_ENFORCEMENT) == 'shadow'
 if not SHADOW and redis.call('EXISTS', K_SHADOW) == 1 then
   enforce_limits(model, limit, DEFAULT_PER_USER, 'revoked')
 end
@@ -83,7 +92,9 @@ if first_seen and register(USER, MAX_USERS) then
   log_activity('user-registered', { user = USER })
 end
 local mine = user_sessions(USER)
-local total = redis.call('HLEN', K_SESSIONS)
+local had_sessions = #mine > 0
+local live = redis.call('HLEN', K_SESSIONS)
+local total = live
 -- The decision counts the sessions enforcement would have let in. In shadow mode the sessions noted as
 -- started over a would-be refusal are left out (enforcement would have had none of them), and so are
 -- those noted over a would-be preemption (enforcement would have ended another one for each).
@@ -106,7 +117,7 @@ end
 -- seat. Checked before the seats, so such a user is told to end one of their own sessions.
 local function at_user_limit()
   if mine_count == 0 then return false end
-  local per_user = per_user_limit(DEFAULT_PER_USER)
+  local per_user = tonumber(plan_fields[4] or DEFAULT_PER_USER) or 0
   return per_user > 0 and mine_count >= per_user
 end
 
@@ -150,13 +161,18 @@ local function refusal()
     end
   else
     if at_user_limit() then return 'user_sessions_exhausted' end
-    local reserved = redis.call('SISMEMBER', K_RESERVED, USER) == 1
+    -- One read of the reserved users answers both whether this user is one and who waits.
+    local reserved_users = redis.call('SMEMBERS', K_RESERVED)
+    local reserved = false
+    for _, r in ipairs(reserved_users) do
+      if r == USER then reserved = true break end
+    end
     if reserved and mine_count == 0 then
       if total >= limit and (REJECT or not preempt(is_not_reserved_own)) then return 'seats_exhausted' end
     else
       -- Seats held back for reserved users who have no session yet.
       local waiting = 0
-      for _, r in ipairs(redis.call('SMEMBERS', K_RESERVED)) do
+      for _, r in ipairs(reserved_users) do
         if r ~= USER and redis.call('HEXISTS', K_USESS, r) == 0 then waiting = waiting + 1 end
       end
       if total + waiting >= limit then return 'seats_exhausted' end
@@ -184,9 +200,11 @@ redis.call('HSET', K_SESSIONS, SID, session_record(USER, KIND, DEVICE, NOW, ORIG
 redis.call('ZADD', K_RECENCY, NOW, SID)
 if KIND == 'service' then redis.call('ZADD', K_SVC, NOW + LIFETIME, SID) end
 mine[#mine + 1] = SID
-if not USER_ACTIVE then park_if_unused(USER) end
+-- A user who already holds a session is in neither K_UNUSED nor K_SEEN, and a user first seen by this
+-- call was never in K_SEEN: those reads are skipped.
+if not USER_ACTIVE and not had_sessions then park_if_unused(USER) end
 set_user_sessions(USER, mine)
-redis.call('HDEL', K_SEEN, USER)
+if not had_sessions and not first_seen then redis.call('HDEL', K_SEEN, USER) end
 log_activity('session-started', { session = SID, user = USER, clientKind = KIND, device = DEVICE })
 if would_be then
   -- Noted once, when the session starts; its later requests are re-admissions and only read the note.
@@ -195,6 +213,7 @@ if would_be then
   log_activity(would_be == 'preempted' and 'shadow-preemption' or 'shadow-refusal',
     { session = SID, user = USER, clientKind = KIND, device = DEVICE, reason = (string.gsub(would_be, '_', '-')) })
 end
-record_usage()
-if preempted then return reply('preempted', 1) end
-return reply('admitted', 1)
+live = live + 1
+if preempted then live = live - 1 end
+record_usage(live)
+return reply_started(preempted and 'preempted' or 'admitted', live, would_be)

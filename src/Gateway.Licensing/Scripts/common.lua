@@ -11,7 +11,7 @@ local K_SVC       = KEYS[7]  -- zset: service session id -> absolute deadline (m
 local K_USESS     = KEYS[8]  -- hash: user -> space separated session ids, after '!' for a parked user (see PARKED_MARK)
 local K_AUDIT     = KEYS[9]  -- list: JSON audit entries, newest first, capped
 local K_USAGE     = KEYS[10] -- hash: UTC epoch day -> "peakSessions:peakActiveUsers"
-local K_SEEN      = KEYS[11] -- hash: user without a session -> last seen (ms); with one, its sessions' recency says it
+local K_SEEN      = KEYS[11] -- hash: user -> a last sighting no session's recency holds (ms): without a session, or refused one
 local K_SESSLOG   = KEYS[12] -- list: entries of session activity (see log_activity), newest first, capped
 local K_UNUSED    = KEYS[13] -- zset: registered users never active and without a session -> registered or last seen (ms)
 local K_SHADOW    = KEYS[14] -- hash: live session id -> what enforcement would have done at its start
@@ -166,7 +166,8 @@ local function cap_of(model, limit)
   return limit
 end
 
-local function record_usage()
+-- live_sessions: the tenant's live sessions when the caller knows them (nil: read them).
+local function record_usage(live_sessions)
   local day = int(math.floor(NOW / 86400000))
   local cur = redis.call('HGET', K_USAGE, day)
   local peak_s, peak_u = -1, -1
@@ -174,7 +175,7 @@ local function record_usage()
     local a, b = string.match(cur, '^(%d+):(%d+)$')
     peak_s, peak_u = tonumber(a), tonumber(b)
   end
-  local s = redis.call('HLEN', K_SESSIONS)
+  local s = live_sessions or redis.call('HLEN', K_SESSIONS)
   local u = redis.call('SCARD', K_ACTIVE)
   if s > peak_s or u > peak_u then
     redis.call('HSET', K_USAGE, day, int(math.max(s, peak_s)) .. ':' .. int(math.max(u, peak_u)))

@@ -89,6 +89,39 @@ public abstract partial class LicenseStoreContractTests
     }
 
     [Fact]
+    public async Task A_started_session_is_described_as_its_next_admission_describes_it()
+    {
+        // The reply to a start is written from what the script just stored, without reading it back;
+        // a re-admission reads the store, so the two must agree.
+        Options.ServiceSessionLifetime = TimeSpan.FromMinutes(10);
+        await Plan(LicenseModel.RegisteredUsers, 3, "alice", "bob", "carol");
+        var service = await Admit("alice", "svc", ClientKind.Service);
+        var again = await Admit("alice", "svc", ClientKind.Service);
+        Assert.True(service.Created);
+        Assert.False(again.Created);
+        Assert.Equal(again.SessionStartedMs, service.SessionStartedMs);
+        Assert.Equal(TimeSpan.FromMinutes(10), service.LifetimeLeft);
+        Assert.InRange(again.LifetimeLeft!.Value, TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(10));
+        Assert.Equal(1, service.ActiveSessions);
+
+        await Task.Delay(5);
+        var desktop = await Admit("alice", "a2"); // alice's own session now: svc is borrowed
+        Assert.True(desktop.Created);
+        Assert.Null(desktop.LifetimeLeft);
+        Assert.Equal(2, desktop.ActiveSessions);
+        Assert.Equal(3, (await Admit("bob", "b1")).ActiveSessions);
+
+        var preempting = await Admit("carol", "c1");
+        Assert.Equal(AdmissionOutcome.Preempted, preempting.Outcome);
+        Assert.Equal([service.SessionId], preempting.PreemptedSessionIds);
+        Assert.Equal(3, preempting.ActiveSessions);
+        Assert.Null(preempting.LifetimeLeft);
+        var carolAgain = await Admit("carol", "c1");
+        Assert.Equal(carolAgain.SessionStartedMs, preempting.SessionStartedMs);
+        Assert.Equal(carolAgain.ActiveSessions, preempting.ActiveSessions);
+    }
+
+    [Fact]
     public async Task User_without_session_preempts_least_recently_used_borrowed_session()
     {
         await Plan(LicenseModel.RegisteredUsers, 10, "alice", "bob", "carol");
