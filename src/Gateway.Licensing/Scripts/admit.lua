@@ -23,15 +23,19 @@ local DEFAULT_PER_USER = ARGV[13] or '0'
 local DEFAULT_ENFORCEMENT = ARGV[14] or 'enforce'
 
 purge(64)
--- The plan in one read: model, seat limit, and the two fields an admission also needs (enforcement,
--- the per-user limit); each call into the store is a good part of an admission's cost.
-local plan_fields = redis.call('HMGET', K_PLAN, 'model', 'seatLimit', 'enforcement', 'maxSessionsPerUser')
-local model, limit = plan_fields[1], tonumber(plan_fields[2]) or 0
+local model, limit, plan_enforcement, plan_per_user = plan()
 
 local shared = 0
 -- Set once the tenant is known to run in shadow mode; until then (and when enforced) no session of it
 -- carries a shadow note, so the reply need not look for one.
 local SHADOW = false
+
+-- The reply's positions, in the order AdmitScript reads them.
+local function answer(outcome, created, live, retry_ms, yours, started, left, shadow)
+  return with_ended({ outcome, created, limit, live, retry_ms or 0, yours or '', shared, started, left, shadow, REGISTERED_AT })
+end
+
+-- The reply read back from the store: the session as it stands (started 0 and lifetime left -1 when none).
 local function reply(outcome, created, retry_ms, yours)
   local started, left = 0, -1
   local rec = redis.call('HGET', K_SESSIONS, SID)
@@ -43,13 +47,12 @@ local function reply(outcome, created, retry_ms, yours)
   end
   local shadow = ''
   if rec and SHADOW then shadow = redis.call('HGET', K_SHADOW, SID) or '' end
-  return with_ended({ outcome, created, limit, redis.call('HLEN', K_SESSIONS), retry_ms or 0, yours or '', shared, started, left, shadow, REGISTERED_AT })
+  return answer(outcome, created, redis.call('HLEN', K_SESSIONS), retry_ms, yours, started, left, shadow)
 end
 
 -- The reply on a session this script started: everything reply() would read back is known here.
 local function reply_started(outcome, live, would_be)
-  local left = KIND == 'service' and math.max(0, LIFETIME) or -1
-  return with_ended({ outcome, 1, limit, live, 0, '', shared, NOW, left, would_be or '', REGISTERED_AT })
+  return answer(outcome, 1, live, 0, '', NOW, KIND == 'service' and math.max(0, LIFETIME) or -1, would_be or '')
 end
 
 -- The sharing signal: a live session used from a second origin is reported once, never refused.
@@ -70,7 +73,7 @@ if not model then return reply('tenant_unlicensed', 0) end
 -- Shadow mode: nothing is refused or preempted for seats; what enforcement would have done is noted on
 -- the session instead. Sessions noted so are how a tenant enforced again (by configuration, whose
 -- change no script sees) finds that it may be above its limits: the first admission puts it back.
-SHADOW = (plan_fields[3] or DEFAULT_ENFORCEMENT) == 'shadow'
+SHADOW = shadow_of(plan_enforcement, DEFAULT_ENFORCEMENT)
 if not SHADOW and redis.call('EXISTS', K_SHADOW) == 1 then
   enforce_limits(model, limit, DEFAULT_PER_USER, 'revoked')
 end
@@ -117,7 +120,7 @@ end
 -- seat. Checked before the seats, so such a user is told to end one of their own sessions.
 local function at_user_limit()
   if mine_count == 0 then return false end
-  local per_user = tonumber(plan_fields[4] or DEFAULT_PER_USER) or 0
+  local per_user = per_user_limit_of(plan_per_user, DEFAULT_PER_USER)
   return per_user > 0 and mine_count >= per_user
 end
 
@@ -213,7 +216,6 @@ if would_be then
   log_activity(would_be == 'preempted' and 'shadow-preemption' or 'shadow-refusal',
     { session = SID, user = USER, clientKind = KIND, device = DEVICE, reason = (string.gsub(would_be, '_', '-')) })
 end
-live = live + 1
-if preempted then live = live - 1 end
+if not preempted then live = live + 1 end
 record_usage(live)
 return reply_started(preempted and 'preempted' or 'admitted', live, would_be)

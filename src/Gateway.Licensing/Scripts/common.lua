@@ -153,10 +153,12 @@ local function session_user(rec)
   return string.match(rec, '^([^\t]*)')
 end
 
+-- The plan in one read: model, seat limit, then the plan's own enforcement and per-user limit
+-- (false where the plan leaves them to the gateway's defaults; see shadow_of and per_user_limit_of).
 local function plan()
-  local p = redis.call('HMGET', K_PLAN, 'model', 'seatLimit')
+  local p = redis.call('HMGET', K_PLAN, 'model', 'seatLimit', 'enforcement', 'maxSessionsPerUser')
   if not p[1] then return nil, 0 end
-  return p[1], tonumber(p[2])
+  return p[1], tonumber(p[2]), p[3], p[4]
 end
 
 local function cap_of(model, limit)
@@ -326,8 +328,13 @@ local function trim_to_cap(cap, reason)
 end
 
 -- The per-user limit of the plan, else the gateway's default (0 = no limit).
+-- The per-user limit: the plan's own value, else the gateway's default (0 = no limit).
+local function per_user_limit_of(plan_value, default)
+  return tonumber(plan_value or default) or 0
+end
+
 local function per_user_limit(default)
-  return tonumber(redis.call('HGET', K_PLAN, 'maxSessionsPerUser') or default) or 0
+  return per_user_limit_of(redis.call('HGET', K_PLAN, 'maxSessionsPerUser'), default)
 end
 
 -- Ends each user's least recently used sessions above the per-user limit.
@@ -357,10 +364,12 @@ end
 
 -- Whether the tenant runs in shadow mode: the plan's own enforcement, else the gateway's default for
 -- the tenant (DEFAULT: 'enforce' or 'shadow', from configuration).
+local function shadow_of(plan_mode, default)
+  return (plan_mode or default) == 'shadow'
+end
+
 local function is_shadow(default)
-  local mode = redis.call('HGET', K_PLAN, 'enforcement')
-  if not mode then mode = default end
-  return mode == 'shadow'
+  return shadow_of(redis.call('HGET', K_PLAN, 'enforcement'), default)
 end
 
 -- Re-establishes what enforcement guarantees (only active users hold sessions under RegisteredUsers,
