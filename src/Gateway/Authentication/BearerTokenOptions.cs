@@ -24,8 +24,8 @@ public sealed class BearerTokenOptions
     /// Default <c>10000</c>, from 0 (every request validates its token in full) to 1,000,000. Size it to
     /// the tokens a replica sees within their lifetime: the users it serves, times the tokens each holds at
     /// once. Tokens beyond it are validated in full on every request, which costs more CPU than the rest
-    /// of the gateway's work on a request. An entry with its token and claims takes about 6 kB, so the
-    /// default holds at most about 60 MB.
+    /// of the gateway's work on a request. An entry keeps the token and its claims: about 1.6 kB
+    /// for a 250-character token with seven claims, so the default holds about 16 MB of such tokens.
     /// </summary>
     public int ValidatedTokenCacheSize { get; set; } = 10_000;
 }

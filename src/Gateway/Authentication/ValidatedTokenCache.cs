@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Security.Claims;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -7,12 +8,12 @@ namespace Gateway.Authentication;
 /// <summary>
 /// Remembers tokens that passed validation until they expire, so the steady path of a session does
 /// not re-check the same signature on every request (it was the largest cost per proxied request).
-/// Keyed by the whole token string: any other token, even one differing in a single character, is
+/// Keyed by the whole token: any other token, even one differing in a single character, is
 /// validated in full. Bounded; never keeps a token past its own expiry (the clock skew is not
 /// granted to cached tokens), and holds at most <paramref name="capacity"/> tokens
-/// (<see cref="BearerTokenOptions.ValidatedTokenCacheSize"/>) of at most 4 kB (an entry with its
-/// validated token and claims is several kB). One cache per options instance, so a configuration
-/// reload starts empty.
+/// (<see cref="BearerTokenOptions.ValidatedTokenCacheSize"/>) of at most 4 kB. An entry keeps the token
+/// (as ASCII bytes), its claims, its expiry and its key, not the validation result (<see cref="Entry"/>).
+/// One cache per options instance, so a configuration reload starts empty.
 /// <para>With an identity provider's keys (<paramref name="keys"/>), an entry also remembers the key that
 /// validated it and the version of the key set it was checked against: when the provider's keys change,
 /// an entry is kept only while its key is still published (looked up once per entry and key change; on
@@ -33,7 +34,10 @@ internal sealed class ValidatedTokenCache(
     /// <summary>Longer tokens are validated every time: with the capacity, they bound the cache's memory.</summary>
     public const int MaxCachedTokenLength = 4096;
 
-    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    // Keyed by the token's ASCII bytes (AsciiTokenComparer); found by the header's characters without a copy.
+    private readonly ConcurrentDictionary<byte[], Entry> _entries = new(AsciiTokenComparer.Instance);
+
+    private ConcurrentDictionary<byte[], Entry>.AlternateLookup<ReadOnlySpan<char>> ByToken => _entries.GetAlternateLookup<ReadOnlySpan<char>>();
     private long _lastTrimTicks;
 
     // Kept alongside the dictionary: ConcurrentDictionary.Count takes every lock of the dictionary,
@@ -48,10 +52,10 @@ internal sealed class ValidatedTokenCache(
     public override async Task<TokenValidationResult> ValidateTokenAsync(string token, TokenValidationParameters validationParameters)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        if (_entries.TryGetValue(token, out var cached))
+        if (ByToken.TryGetValue(token, out var cachedKey, out var cached))
         {
-            if (now < cached.ValidTo && KeyStillPublished(cached)) return cached.Result;
-            Remove(token);
+            if (now < cached.ValidTo && KeyStillPublished(cached)) return cached.ResultFor(inner.ReadToken(token));
+            Remove(cachedKey);
         }
 
         var result = await inner.ValidateTokenAsync(token, validationParameters).ConfigureAwait(false);
@@ -68,7 +72,8 @@ internal sealed class ValidatedTokenCache(
             && KeyVersionOf(result.SecurityToken.SigningKey) is { } version)
         {
             if (Count >= capacity) Trim(now);
-            if (Count < capacity && _entries.TryAdd(token, new Entry(result, validTo, version))) Interlocked.Increment(ref _count);
+            if (Count < capacity && AsciiTokenComparer.KeyOf(token) is { } key
+                && _entries.TryAdd(key, new Entry(result, validTo, version))) Interlocked.Increment(ref _count);
         }
         return result;
     }
@@ -93,9 +98,9 @@ internal sealed class ValidatedTokenCache(
         return true;
     }
 
-    private void Remove(string token)
+    private void Remove(byte[] key)
     {
-        if (_entries.TryRemove(token, out _)) Interlocked.Decrement(ref _count);
+        if (_entries.TryRemove(key, out _)) Interlocked.Decrement(ref _count);
     }
 
     /// <summary>
@@ -104,7 +109,7 @@ internal sealed class ValidatedTokenCache(
     /// </summary>
     public bool TryGetPrincipal(ReadOnlySpan<char> token, out SharedPrincipal principal)
     {
-        if (_entries.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(token, out var cached)
+        if (ByToken.TryGetValue(token, out var cached)
             && time.GetUtcNow().UtcDateTime < cached.ValidTo
             && KeyStillPublished(cached))
         {
@@ -132,11 +137,14 @@ internal sealed class ValidatedTokenCache(
         // Still full of live tokens: those stay until they expire, newer ones are validated in full.
     }
 
+    /// <summary>
+    /// What a validated token leaves behind: its claims, its expiry and the key that validated it. Not the
+    /// validation result, whose token, claim sets and copy of the validation parameters made an entry
+    /// about 4.5 kB; the claims are copied out of the token, so nothing else of it stays reachable.
+    /// </summary>
     private sealed class Entry(TokenValidationResult result, DateTime validTo, int keyVersion)
     {
         private int _keyVersion = keyVersion;
-
-        public TokenValidationResult Result { get; } = result;
 
         public DateTime ValidTo { get; } = validTo;
 
@@ -150,6 +158,25 @@ internal sealed class ValidatedTokenCache(
         }
 
         /// <summary>What JwtBearer builds from a validation result, built once per token.</summary>
-        public SharedPrincipal Principal { get; } = new(result.ClaimsIdentity);
+        public SharedPrincipal Principal { get; } = new(Detach(result.ClaimsIdentity));
+
+        /// <summary>
+        /// A result for JwtBearer from the cached claims and the token read again without validation (JwtBearer
+        /// reads the token's times from it). JwtBearer meets a cached token on the management API, and on a
+        /// proxied request only when it raced the request that cached the token: the proxy reads
+        /// <see cref="Principal"/> directly.
+        /// </summary>
+        public TokenValidationResult ResultFor(SecurityToken token) => new()
+        {
+            IsValid = true,
+            ClaimsIdentity = (ClaimsIdentity)Principal.Identity!,
+            SecurityToken = token,
+        };
+
+        // A copy of the claims in an identity of the same kind and settings: the validation's identity refers to
+        // the token it came from (and, through it, everything above).
+        private static ClaimsIdentity Detach(ClaimsIdentity identity) => identity is CaseSensitiveClaimsIdentity
+            ? new CaseSensitiveClaimsIdentity(identity.Claims, identity.AuthenticationType, identity.NameClaimType, identity.RoleClaimType)
+            : new ClaimsIdentity(identity.Claims, identity.AuthenticationType, identity.NameClaimType, identity.RoleClaimType);
     }
 }

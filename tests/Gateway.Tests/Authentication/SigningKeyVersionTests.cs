@@ -39,18 +39,6 @@ public sealed class SigningKeyVersionTests
         }
     }
 
-    private sealed class CountingHandler : TokenHandler
-    {
-        private readonly JsonWebTokenHandler _inner = new();
-        public int Calls;
-
-        public override Task<TokenValidationResult> ValidateTokenAsync(string token, TokenValidationParameters validationParameters)
-        {
-            Interlocked.Increment(ref Calls);
-            return _inner.ValidateTokenAsync(token, validationParameters);
-        }
-    }
-
     private void Publish(params RsaSecurityKey[] keys)
     {
         var jwks = keys.Select(k =>
@@ -89,7 +77,7 @@ public sealed class SigningKeyVersionTests
         using var keys = Keys();
         Publish(_first);
         await keys.RefreshAsync();
-        var inner = new CountingHandler();
+        var inner = new CountingTokenHandler();
         var cache = new ValidatedTokenCache(inner, _time, capacity: 100, keys: keys);
         var token = Token(_first);
 
@@ -121,7 +109,7 @@ public sealed class SigningKeyVersionTests
         using var keys = Keys();
         Publish(_first);
         await keys.RefreshAsync();
-        var cache = new ValidatedTokenCache(new CountingHandler(), _time, capacity: 100, keys: keys);
+        var cache = new ValidatedTokenCache(new CountingTokenHandler(), _time, capacity: 100, keys: keys);
         var token = Token(_first);
         Assert.True((await cache.ValidateTokenAsync(token, Parameters(keys))).IsValid);
 

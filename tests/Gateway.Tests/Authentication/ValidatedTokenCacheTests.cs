@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using Gateway.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
@@ -38,7 +39,7 @@ public sealed class ValidatedTokenCacheTests
     [Fact]
     public async Task A_valid_token_is_validated_once_until_it_expires()
     {
-        var inner = new CountingHandler();
+        var inner = new CountingTokenHandler();
         var cache = new ValidatedTokenCache(inner, _time, capacity: 100);
         var token = Token(TimeSpan.FromMinutes(5));
 
@@ -55,7 +56,7 @@ public sealed class ValidatedTokenCacheTests
     [Fact]
     public async Task Invalid_tokens_and_other_tokens_are_always_validated_in_full()
     {
-        var inner = new CountingHandler();
+        var inner = new CountingTokenHandler();
         var cache = new ValidatedTokenCache(inner, _time, capacity: 100);
         var token = Token(TimeSpan.FromMinutes(5));
         var tampered = token[..^2] + (token[^2] == 'A' ? "BB" : "AA");
@@ -70,7 +71,7 @@ public sealed class ValidatedTokenCacheTests
     [Fact]
     public async Task The_cache_is_bounded()
     {
-        var cache = new ValidatedTokenCache(new CountingHandler(), _time, capacity: 3);
+        var cache = new ValidatedTokenCache(new CountingTokenHandler(), _time, capacity: 3);
         var tokens = Enumerable.Range(0, 10).Select(i => Token(TimeSpan.FromMinutes(5), $"user{i}")).ToArray();
         foreach (var token in tokens) await cache.ValidateTokenAsync(token, Parameters());
         Assert.Equal(3, cache.Count);
@@ -80,7 +81,7 @@ public sealed class ValidatedTokenCacheTests
     [Fact]
     public async Task A_cache_of_size_zero_validates_every_token_in_full()
     {
-        var inner = new CountingHandler();
+        var inner = new CountingTokenHandler();
         var cache = new ValidatedTokenCache(inner, _time, capacity: 0);
         var token = Token(TimeSpan.FromMinutes(5), "zero");
 
@@ -116,7 +117,7 @@ public sealed class ValidatedTokenCacheTests
     [Fact]
     public async Task A_full_cache_makes_room_once_its_tokens_expire()
     {
-        var cache = new ValidatedTokenCache(new CountingHandler(), _time, capacity: 2);
+        var cache = new ValidatedTokenCache(new CountingTokenHandler(), _time, capacity: 2);
         await cache.ValidateTokenAsync(Token(TimeSpan.FromMinutes(1), "a"), Parameters());
         await cache.ValidateTokenAsync(Token(TimeSpan.FromMinutes(1), "b"), Parameters());
         _time.Advance(TimeSpan.FromMinutes(2));
@@ -131,7 +132,7 @@ public sealed class ValidatedTokenCacheTests
     [Fact]
     public async Task The_principal_of_a_cached_token_is_found_by_the_raw_token_until_it_expires()
     {
-        var cache = new ValidatedTokenCache(new CountingHandler(), _time, capacity: 100);
+        var cache = new ValidatedTokenCache(new CountingTokenHandler(), _time, capacity: 100);
         var token = Token(TimeSpan.FromMinutes(5), "erin");
         Assert.False(cache.TryGetPrincipal(token, out _));
 
@@ -142,20 +143,57 @@ public sealed class ValidatedTokenCacheTests
         Assert.Same(first, second);
         Assert.Equal("erin", first.FindFirst("sub")?.Value);
         Assert.False(cache.TryGetPrincipal(token.AsSpan()[..^1], out _));
+        // The same signature after a different start is another token; so is one with a character outside ASCII.
+        Assert.False(cache.TryGetPrincipal((token[0] == 'e' ? "f" : "e") + token[1..], out _));
+        Assert.False(cache.TryGetPrincipal(token[..5] + "é" + token[6..], out _));
 
         _time.Advance(TimeSpan.FromMinutes(5));
         Assert.False(cache.TryGetPrincipal(token, out _));
     }
 
-    private sealed class CountingHandler : TokenHandler
+    [Fact]
+    public async Task A_cached_token_keeps_its_claims_and_lets_the_validation_result_go()
     {
-        private readonly JsonWebTokenHandler _inner = new();
-        public int Calls;
+        var inner = new CountingTokenHandler();
+        var cache = new ValidatedTokenCache(inner, _time, capacity: 100);
+        var token = Token(TimeSpan.FromMinutes(5), "frank");
+        Assert.True(await ValidatesAsync(cache, token));
 
-        public override Task<TokenValidationResult> ValidateTokenAsync(string token, TokenValidationParameters validationParameters)
-        {
-            Interlocked.Increment(ref Calls);
-            return _inner.ValidateTokenAsync(token, validationParameters);
-        }
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+
+        // The validated token (and with it the result, its claim sets and its copy of the parameters) is gone.
+        Assert.False(inner.LastValidated!.TryGetTarget(out _));
+        Assert.True(cache.TryGetPrincipal(token, out var principal));
+        Assert.Equal("frank", principal.FindFirst("sub")?.Value);
+        // Claim types still match case-sensitively, as on the token's own identity.
+        Assert.IsType<CaseSensitiveClaimsIdentity>(principal.Identity);
+        Assert.Null(principal.FindFirst("SUB"));
     }
+
+    [Fact]
+    public async Task JwtBearer_gets_the_cached_claims_and_the_tokens_times_without_a_second_validation()
+    {
+        var inner = new CountingTokenHandler();
+        var cache = new ValidatedTokenCache(inner, _time, capacity: 100);
+        var token = Token(TimeSpan.FromMinutes(5), "grace");
+        var first = await cache.ValidateTokenAsync(token, Parameters());
+
+        var again = await cache.ValidateTokenAsync(token, Parameters());
+
+        Assert.Equal(1, inner.Calls);
+        Assert.True(again.IsValid);
+        Assert.True(cache.TryGetPrincipal(token, out var principal));
+        Assert.Same(principal.Identity, again.ClaimsIdentity);
+        Assert.Equal(first.SecurityToken.ValidTo, again.SecurityToken.ValidTo);
+        Assert.Equal(first.SecurityToken.ValidFrom, again.SecurityToken.ValidFrom);
+        Assert.Equal(first.ClaimsIdentity.Claims.Select(c => (c.Type, c.Value, c.ValueType, c.Issuer)),
+            again.ClaimsIdentity.Claims.Select(c => (c.Type, c.Value, c.ValueType, c.Issuer)));
+    }
+
+    // Its own method, so that no local of the test keeps the validation result alive.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private async Task<bool> ValidatesAsync(ValidatedTokenCache cache, string token) =>
+        (await cache.ValidateTokenAsync(token, Parameters())).IsValid;
 }
