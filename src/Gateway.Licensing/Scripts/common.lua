@@ -327,7 +327,6 @@ local function trim_to_cap(cap, reason)
   end
 end
 
--- The per-user limit of the plan, else the gateway's default (0 = no limit).
 -- The per-user limit: the plan's own value, else the gateway's default (0 = no limit).
 local function per_user_limit_of(plan_value, default)
   return tonumber(plan_value or default) or 0

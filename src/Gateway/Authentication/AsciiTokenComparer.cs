@@ -21,7 +21,7 @@ internal sealed class AsciiTokenComparer : IEqualityComparer<byte[]>, IAlternate
     private AsciiTokenComparer() { }
 
     /// <summary>The key of a token, or null when it is not ASCII (no valid token is: such a token is not cached).</summary>
-    public static byte[]? KeyOf(string token) => Ascii.IsValid(token) ? Encoding.ASCII.GetBytes(token) : null;
+    public static byte[]? KeyOf(string token) => Ascii.IsValid(token) ? Instance.Create(token) : null;
 
     public bool Equals(byte[]? x, byte[]? y) => x is null ? y is null : y is not null && x.AsSpan().SequenceEqual(y);
 
