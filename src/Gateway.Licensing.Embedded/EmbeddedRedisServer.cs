@@ -21,8 +21,9 @@ namespace Gateway.Licensing.Embedded;
 /// <item>Lua scripts run as transactions (<c>LuaTransactionMode</c>): without it, scripts from
 /// different connections interleave and a "check then admit" script can over-admit. Garnet only
 /// locks the keys passed in <c>KEYS</c>, so every key a script touches must be there.</item>
-/// <item>The append-only file is committed per operation and replayed on start, so admitted
-/// sessions survive a crash or restart of the process.</item>
+/// <item>The append-only file is committed every <see cref="AofCommitIntervalMs"/> milliseconds and
+/// replayed on start, so admitted sessions survive a restart, and a crash but for those of the
+/// last interval. Whoever needs a write on disk before answering sends <c>COMMITAOF</c>.</item>
 /// <item>The device is <see cref="DeviceType.RandomAccess"/>: the default native device needs
 /// libaio, and without it the first AOF write kills the process.</item>
 /// <item>Clients must authenticate with a password made at each start and known only to this
@@ -37,6 +38,9 @@ namespace Gateway.Licensing.Embedded;
 /// </remarks>
 public sealed class EmbeddedRedisServer : IAsyncDisposable, IDisposable
 {
+    /// <summary>How often, in milliseconds, the append-only file is committed to disk.</summary>
+    public const int AofCommitIntervalMs = 100;
+
     /// <summary>How many free ports to try when another process grabs the one we picked.</summary>
     private const int PortAttempts = 5;
 
@@ -130,7 +134,12 @@ public sealed class EmbeddedRedisServer : IAsyncDisposable, IDisposable
         LuaTransactionMode = true,
 
         EnableAOF = true,
-        CommitFrequencyMs = 0,
+        // Group commit: a commit per operation made every admission a disk write of its own (17 % of an
+        // admission's CPU, measured). Admissions never waited for the commit anyway; administrative
+        // changes still wait for theirs (COMMITAOF), so only the last AofCommitIntervalMs of admissions
+        // can be missing after a crash, and a client's next request opens such a session again. 5 and 20 ms
+        // saved no more CPU per admission than 100 ms, and woke an idle gateway more often.
+        CommitFrequencyMs = AofCommitIntervalMs,
         Recover = true,
         EnableStorageTier = true,
         LogDir = Path.Combine(dataPath, "log"),
@@ -142,8 +151,8 @@ public sealed class EmbeddedRedisServer : IAsyncDisposable, IDisposable
         AofPageSize = "4m",
         AofSegmentSize = "16m",
         // The log's in-memory buffer is pinned and, once filled, kept: Garnet's default (64 MB) was a
-        // third of the gateway's working set at 100k sessions. Every operation is committed at once
-        // (CommitFrequencyMs = 0), so two pages hold everything not yet on disk.
+        // third of the gateway's working set at 100k sessions. The log is committed every
+        // AofCommitIntervalMs, so two pages hold everything not yet on disk.
         AofMemorySize = "8m",
 
         // The budget of the main log, inline records and object heap together, allocated as it
@@ -197,7 +206,7 @@ public sealed class EmbeddedRedisServer : IAsyncDisposable, IDisposable
         }
         catch (Exception ex)
         {
-            // CommitFrequencyMs = 0 already commits each operation; this is a last flush only.
+            // The group commit has written all but the last interval; this is a last flush only.
             _logger.LogWarning(ex, "Final AOF commit of the embedded Garnet failed");
         }
         // GarnetServer.Dispose() deletes the log and checkpoint directories; keep them.
