@@ -43,13 +43,8 @@ public sealed class DurabilityTests(ITestOutputHelper output)
     [Fact]
     public async Task Embedded_store_killed_with_its_gateway_and_restarted_on_the_same_data_path_loses_nothing()
     {
-        using var data = new TempDirectory("embedded-store");
-        await using var backend = new LoopbackBackend();
-        await backend.InitializeAsync();
-        var settings = new GatewaySettings(redis: null, backend.BaseAddress).With("Licensing:Embedded:DataPath", data.Path);
-        await using var gateway = await GatewayProcess.StartAsync(settings, "embedded", output);
-        using var seats = new Seats();
-        var ops = new Operator(seats.Http);
+        await using var embedded = await EmbeddedGateway.StartAsync(output);
+        var (gateway, seats, ops) = (embedded.Gateway, embedded.Seats, embedded.Ops);
 
         var expected = await MakeChangesAsync(gateway, seats, ops, "durable");
 
@@ -60,7 +55,7 @@ public sealed class DurabilityTests(ITestOutputHelper output)
         Assert.NotEqual(pid, gateway.ProcessId);
 
         var after = await ops.WaitForTenantAsync(gateway, "durable", Generous);
-        output.WriteLine($"Embedded store: gateway killed with SIGKILL after the last acknowledged change and restarted on {data.Path}: {after}");
+        output.WriteLine($"Embedded store: gateway killed with SIGKILL after the last acknowledged change and restarted on {embedded.DataPath}: {after}");
         await AssertSameAsync(gateway, ops, "durable", expected, after);
         Assert.Equal(3, after.ActiveSessions);
         Assert.True((await seats.SendAsync(gateway, 0, "durable", "user-0", "device")).Forwarded, "a session admitted before the crash still works");
@@ -72,13 +67,8 @@ public sealed class DurabilityTests(ITestOutputHelper output)
         // Admissions do not wait for the append-only file; the store commits it on its own every
         // 100 ms (EmbeddedRedisServer.AofCommitIntervalMs). A second is a generous margin for that commit.
         const string tenant = "admitted";
-        using var data = new TempDirectory("embedded-store");
-        await using var backend = new LoopbackBackend();
-        await backend.InitializeAsync();
-        var settings = new GatewaySettings(redis: null, backend.BaseAddress).With("Licensing:Embedded:DataPath", data.Path);
-        await using var gateway = await GatewayProcess.StartAsync(settings, "embedded", output);
-        using var seats = new Seats();
-        var ops = new Operator(seats.Http);
+        await using var embedded = await EmbeddedGateway.StartAsync(output);
+        var (gateway, seats, ops) = (embedded.Gateway, embedded.Seats, embedded.Ops);
         await ops.PutPlanAsync(gateway, tenant, "ConcurrentSessions", 10);
         for (var i = 0; i < 3; i++) Assert.True((await seats.SendAsync(gateway, 0, tenant, $"user-{i}", "device")).Forwarded);
 
@@ -98,13 +88,8 @@ public sealed class DurabilityTests(ITestOutputHelper output)
         // because the store answered before its append-only file was committed.
         const string tenant = "burst";
         const int rounds = 6, writers = 4, perWriter = 40;
-        using var data = new TempDirectory("embedded-store");
-        await using var backend = new LoopbackBackend();
-        await backend.InitializeAsync();
-        var settings = new GatewaySettings(redis: null, backend.BaseAddress).With("Licensing:Embedded:DataPath", data.Path);
-        await using var gateway = await GatewayProcess.StartAsync(settings, "embedded", output);
-        using var seats = new Seats();
-        var ops = new Operator(seats.Http);
+        await using var embedded = await EmbeddedGateway.StartAsync(output);
+        var (gateway, seats, ops) = (embedded.Gateway, embedded.Seats, embedded.Ops);
         var plan = Stopwatch.StartNew();
         while (true)
         {
@@ -261,5 +246,36 @@ public sealed class DurabilityTests(ITestOutputHelper output)
         Assert.Equal(expected.ActiveUsers.Count, after.ActiveUsers);
         Assert.Equal(expected.Sessions, after.ActiveSessions);
         Assert.Equal(expected.ActiveUsers, await ops.ListActiveUsersAsync(gateway, tenant));
+    }
+
+    /// <summary>A gateway on the embedded store, kept in a directory of its own, in front of a loopback backend.</summary>
+    private sealed class EmbeddedGateway : IAsyncDisposable
+    {
+        private readonly TempDirectory _data = new("embedded-store");
+        private readonly LoopbackBackend _backend = new();
+
+        public GatewayProcess Gateway { get; private set; } = null!;
+        public Seats Seats { get; } = new();
+        public Operator Ops { get; }
+        public string DataPath => _data.Path;
+
+        private EmbeddedGateway() => Ops = new Operator(Seats.Http);
+
+        public static async Task<EmbeddedGateway> StartAsync(ITestOutputHelper output)
+        {
+            var embedded = new EmbeddedGateway();
+            await embedded._backend.InitializeAsync();
+            var settings = new GatewaySettings(redis: null, embedded._backend.BaseAddress).With("Licensing:Embedded:DataPath", embedded.DataPath);
+            embedded.Gateway = await GatewayProcess.StartAsync(settings, "embedded", output);
+            return embedded;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (Gateway is not null) await Gateway.DisposeAsync();
+            Seats.Dispose();
+            await _backend.DisposeAsync();
+            _data.Dispose();
+        }
     }
 }
