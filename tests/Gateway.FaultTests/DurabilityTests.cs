@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using Gateway.FaultTests.Infrastructure;
 using Gateway.FaultTests.Support;
+using Gateway.Licensing.Embedded;
 using Gateway.Licensing.Tests.Infrastructure;
 using Gateway.Tests.Infrastructure;
 
@@ -65,19 +66,19 @@ public sealed class DurabilityTests(ITestOutputHelper output)
     public async Task Embedded_store_keeps_admissions_that_no_admin_change_followed_once_its_log_commits()
     {
         // Admissions do not wait for the append-only file; the store commits it on its own every
-        // 100 ms (EmbeddedRedisServer.AofCommitIntervalMs). A second is a generous margin for that commit.
+        // AofCommitIntervalMs. Ten intervals are a generous margin for that commit.
         const string tenant = "admitted";
         await using var embedded = await EmbeddedGateway.StartAsync(output);
         var (gateway, seats, ops) = (embedded.Gateway, embedded.Seats, embedded.Ops);
         await ops.PutPlanAsync(gateway, tenant, "ConcurrentSessions", 10);
         for (var i = 0; i < 3; i++) Assert.True((await seats.SendAsync(gateway, 0, tenant, $"user-{i}", "device")).Forwarded);
 
-        await Task.Delay(TimeSpan.FromSeconds(1));
+        await Task.Delay(TimeSpan.FromMilliseconds(10 * EmbeddedRedisServer.AofCommitIntervalMs));
         gateway.Kill(); // SIGKILL: no shutdown, no final commit
         await gateway.RestartAsync();
 
         var after = await ops.WaitForTenantAsync(gateway, tenant, Generous);
-        output.WriteLine($"Embedded store: 3 admissions, no admin change after them, SIGKILL a second later: {after}");
+        output.WriteLine($"Embedded store: 3 admissions, no admin change after them, SIGKILL ten commit intervals later: {after}");
         Assert.Equal(3, after.ActiveSessions);
     }
 
@@ -254,7 +255,9 @@ public sealed class DurabilityTests(ITestOutputHelper output)
         private readonly TempDirectory _data = new("embedded-store");
         private readonly LoopbackBackend _backend = new();
 
-        public GatewayProcess Gateway { get; private set; } = null!;
+        private GatewayProcess? _gateway;
+
+        public GatewayProcess Gateway => _gateway ?? throw new InvalidOperationException("Not started.");
         public Seats Seats { get; } = new();
         public Operator Ops { get; }
         public string DataPath => _data.Path;
@@ -264,15 +267,24 @@ public sealed class DurabilityTests(ITestOutputHelper output)
         public static async Task<EmbeddedGateway> StartAsync(ITestOutputHelper output)
         {
             var embedded = new EmbeddedGateway();
-            await embedded._backend.InitializeAsync();
-            var settings = new GatewaySettings(redis: null, embedded._backend.BaseAddress).With("Licensing:Embedded:DataPath", embedded.DataPath);
-            embedded.Gateway = await GatewayProcess.StartAsync(settings, "embedded", output);
-            return embedded;
+            try
+            {
+                await embedded._backend.InitializeAsync();
+                var settings = new GatewaySettings(redis: null, embedded._backend.BaseAddress).With("Licensing:Embedded:DataPath", embedded.DataPath);
+                embedded._gateway = await GatewayProcess.StartAsync(settings, "embedded", output);
+                return embedded;
+            }
+            catch
+            {
+                // A start that failed half-way must not leave the backend or the directory behind.
+                await embedded.DisposeAsync();
+                throw;
+            }
         }
 
         public async ValueTask DisposeAsync()
         {
-            if (Gateway is not null) await Gateway.DisposeAsync();
+            if (_gateway is not null) await _gateway.DisposeAsync();
             Seats.Dispose();
             await _backend.DisposeAsync();
             _data.Dispose();
